@@ -36,7 +36,7 @@ if (existsSync(gen)) {
 }
 
 // 2. The engine and the test harness modules.
-const ascFlags = ["--runtime", "minimal", "--enable", "simd", "--enable", "bulk-memory"];
+const ascFlags = ["--runtime", "minimal", "--use", "abort=", "--enable", "simd", "--enable", "bulk-memory"];
 log("engine.wasm");
 run(bin("asc"), ["engine-as/src/index.ts", "-O3", "--noAssert", "--converge", ...ascFlags, "-o", "build/engine.wasm"]);
 const testDir = join(root, "engine-as", "test");

@@ -1,0 +1,135 @@
+// DLP redaction of text, with Go's semantics (aip-digest 3.5): patterns in policy order, each applied to the
+// output of the previous one, every leftmost-first non-overlapping match replaced by [REDACTED:<name>].
+// A combined DFA of all patterns answers "anything at all?" in one pass first: most text has no secret.
+
+import { Buf, bufNew, bufBytes, bufAscii, bufByte } from "./buf";
+import * as bundle from "./bundle";
+import { arenaAlloc } from "./arena";
+import { dfaIsMatch, dfaFind } from "./dfa";
+import { utf8SeqLen } from "./json";
+
+let counts: usize = 0; // u32 per pattern: matches in this call, then u32 per pattern: encoded hits
+let patternCount: u32 = 0;
+
+export function dlpEnabled(): bool {
+  return bundle.base != 0 && bundle.hasFlag(bundle.CF_DLP) && load<u32>(bundle.dlp) > 0;
+}
+
+/** Start counting matches for one engine call. */
+export function dlpBegin(): void {
+  patternCount = bundle.base != 0 ? load<u32>(bundle.dlp) : 0;
+  counts = arenaAlloc(<usize>patternCount * 8 + 4);
+  memory.fill(counts, 0, <usize>patternCount * 8);
+}
+
+/** Count a hit of pattern i in decoded base64/hex text (detect_encoding). */
+export function recordEncoded(i: u32): void {
+  const c = counts + (<usize>patternCount + i) * 4;
+  store<u32>(c, load<u32>(c) + 1);
+}
+
+/**
+ * (pattern index, matches) pairs of this call, for the result record; an index with the top bit set counts
+ * hits in decoded base64/hex text. Returns the number of pairs.
+ */
+export function dlpEvents(out: usize): u32 {
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < patternCount * 2; i++) {
+    const c = load<u32>(counts + <usize>i * 4);
+    if (c == 0) continue;
+    store<u32>(out + <usize>n * 8, i < patternCount ? i : (i - patternCount) | 0x80000000);
+    store<u32>(out + <usize>n * 8 + 4, c);
+    n++;
+  }
+  return n;
+}
+
+export function dlpEventsBuffer(): usize {
+  return arenaAlloc(<usize>patternCount * 16 + 8);
+}
+
+@inline
+function entry(i: u32): usize {
+  return bundle.dlp + bundle.DLP_HEADER + <usize>i * bundle.DLP_ENTRY;
+}
+
+/** Width of the code point at p for Go's regexp loop: invalid bytes count as one, the end as zero. */
+function runeWidth(p: usize, end: usize): usize {
+  if (p >= end) return 0;
+  if (load<u8>(p) < 0x80) return 1;
+  const n = utf8SeqLen(p, end);
+  return n == 0 ? 1 : n;
+}
+
+/** Go's FindAllIndex count: non-overlapping matches, an empty match right after a match ignored. */
+function countMatches(fwd: usize, rev: usize, p: usize, n: usize): u32 {
+  let count: u32 = 0;
+  let pos: usize = 0;
+  let prevEnd: i64 = -1;
+  while (pos <= n) {
+    const r = dfaFind(fwd, rev, p, n, pos);
+    if (r < 0) break;
+    const s = <usize>(r >>> 32);
+    const e = <usize>(r & 0xffffffff);
+    let accept = true;
+    if (e == pos && s == e) {
+      if (<i64>s == prevEnd) accept = false;
+      const w = runeWidth(p + pos, p + n);
+      pos += w == 0 ? 1 : w;
+    } else pos = e;
+    prevEnd = <i64>e;
+    if (accept) count++;
+  }
+  return count;
+}
+
+/** Go's ReplaceAllString with a literal [REDACTED:<name>]; returns the number of replacements. */
+function replaceAll(fwd: usize, rev: usize, p: usize, n: usize, name: usize, nameLen: usize, out: Buf): u32 {
+  let replaced: u32 = 0;
+  let lastEnd: usize = 0;
+  let pos: usize = 0;
+  while (pos <= n) {
+    const r = dfaFind(fwd, rev, p, n, pos);
+    if (r < 0) break;
+    const s = <usize>(r >>> 32);
+    const e = <usize>(r & 0xffffffff);
+    bufBytes(out, p + lastEnd, s - lastEnd);
+    if (e > lastEnd || s == 0) {
+      bufAscii(out, "[REDACTED:");
+      bufBytes(out, name, nameLen);
+      bufByte(out, 0x5d);
+      replaced++;
+    }
+    lastEnd = e;
+    const w = runeWidth(p + pos, p + n);
+    if (pos + w > e) pos += w;
+    else if (pos + 1 > e) pos++;
+    else pos = e;
+  }
+  bufBytes(out, p + lastEnd, n - lastEnd);
+  return replaced;
+}
+
+/** Redact [p, p+n). Returns the redacted text, or null when nothing matched. */
+export function redact(p: usize, n: usize): Buf | null {
+  const any = load<u32>(bundle.dlp, 4);
+  if (any != bundle.EMPTY && !dfaIsMatch(bundle.data + any, p, n)) return null;
+  let cur = p;
+  let curLen = n;
+  let result: Buf | null = null;
+  for (let i: u32 = 0; i < patternCount; i++) {
+    const e = entry(i);
+    const fwd = bundle.data + load<u32>(e, 8);
+    const rev = bundle.data + load<u32>(e, 16);
+    if (!dfaIsMatch(fwd, cur, curLen)) continue;
+    const count = countMatches(fwd, rev, cur, curLen);
+    if (count == 0) continue;
+    const out = bufNew(curLen + 64);
+    replaceAll(fwd, rev, cur, curLen, bundle.data + load<u32>(e), <usize>load<u32>(e, 4), out);
+    store<u32>(counts + <usize>i * 4, load<u32>(counts + <usize>i * 4) + count);
+    cur = out.ptr;
+    curLen = out.len;
+    result = out;
+  }
+  return result;
+}

@@ -1,0 +1,207 @@
+// Server-to-client messages: DLP redaction of every string value (not keys, not jsonrpc/id/method) of a
+// response, error or server request, and tools/list filtering. Changes are collected as edits of the
+// original text, so every byte that does not change is forwarded as it was and the output is valid JSON.
+
+import { Buf, bufNew, bufBytes, bufJsonString } from "./buf";
+import { arenaAlloc } from "./arena";
+import * as bundle from "./bundle";
+import {
+  scanValue, skipWs, kindAt, objFirst, memberValue, objNext, skipValue, skipString, arrFirst, arrNext, decodeString,
+  strPtr, strLen, equalsAscii, jsonReset, J_OBJECT, J_ARRAY, J_STRING,
+} from "./json";
+import { dlpEnabled, dlpBegin, dlpEvents, dlpEventsBuffer, redact } from "./dlp";
+import { toolHidden } from "./decide";
+import {
+  resultClear, setU32, setSpan, R_VERDICT, R_RESPONSE, R_EVENTS, R_FLAGS, V_FORWARD, V_REWRITE, F_NOT_JSON,
+  F_TOOLS_LIST,
+} from "./result";
+
+const EDIT: usize = 4 * sizeof<usize>(); // start, end, replacement ptr, replacement len
+let edits: usize = 0;
+let editCount: usize = 0;
+let editCap: usize = 0;
+let end: usize = 0;
+let dlpOn = false;
+
+function addEdit(start: usize, stop: usize, r: usize, rn: usize): void {
+  if (editCount == editCap) {
+    const cap: usize = editCap == 0 ? 32 : editCap << 1;
+    const grown = arenaAlloc(cap * EDIT);
+    if (editCount > 0) memory.copy(grown, edits, editCount * EDIT);
+    edits = grown;
+    editCap = cap;
+  }
+  const e = edits + editCount * EDIT;
+  store<usize>(e, start);
+  store<usize>(e, stop, sizeof<usize>());
+  store<usize>(e, r, 2 * sizeof<usize>());
+  store<usize>(e, rn, 3 * sizeof<usize>());
+  editCount++;
+}
+
+function scanString(v: usize): void {
+  if (!dlpOn) return;
+  decodeString(v);
+  const red = redact(strPtr, strLen);
+  if (red === null) return;
+  const q = bufNew(red.len + 16);
+  bufJsonString(q, red.ptr, red.len);
+  addEdit(v, skipString(v), q.ptr, q.len);
+}
+
+function walk(v: usize): void {
+  const k = kindAt(v);
+  if (k == J_STRING) scanString(v);
+  else if (k == J_OBJECT) {
+    let m = objFirst(v, end);
+    while (m != 0) {
+      const val = memberValue(m, end);
+      walk(val);
+      m = objNext(skipValue(val, end), end);
+    }
+  } else if (k == J_ARRAY) {
+    let e = arrFirst(v, end);
+    while (e != 0) {
+      walk(e);
+      e = arrNext(skipValue(e, end), end);
+    }
+  }
+}
+
+/** A tools/list result's tools array without the tools that the policy blocks outright. */
+function walkTools(arr: usize): void {
+  let e = arrFirst(arr, end);
+  let lastKeptEnd: usize = 0;
+  let editsAtLastKept = editCount;
+  while (e != 0) {
+    const eEnd = skipValue(e, end);
+    const next = arrNext(eEnd, end);
+    if (isHidden(e)) {
+      if (next != 0) addEdit(e, next, 0, 0);
+      else if (lastKeptEnd != 0) {
+        // The last element goes with the comma before it; removals since the last kept element are inside.
+        editCount = editsAtLastKept;
+        addEdit(lastKeptEnd, eEnd, 0, 0);
+      } else addEdit(e, eEnd, 0, 0);
+    } else {
+      walk(e);
+      lastKeptEnd = eEnd;
+      editsAtLastKept = editCount;
+    }
+    e = next;
+  }
+}
+
+function isHidden(tool: usize): bool {
+  if (kindAt(tool) != J_OBJECT) return false;
+  let m = objFirst(tool, end);
+  while (m != 0) {
+    decodeString(m);
+    const val = memberValue(m, end);
+    if (equalsAscii(strPtr, strLen, "name") && kindAt(val) == J_STRING) {
+      decodeString(val);
+      return toolHidden(strPtr, strLen);
+    }
+    m = objNext(skipValue(val, end), end);
+  }
+  return false;
+}
+
+function walkTop(v: usize, filterTools: bool): void {
+  let m = objFirst(v, end);
+  while (m != 0) {
+    decodeString(m);
+    const val = memberValue(m, end);
+    const isMeta = equalsAscii(strPtr, strLen, "jsonrpc") || equalsAscii(strPtr, strLen, "id") || equalsAscii(strPtr, strLen, "method");
+    if (filterTools && equalsAscii(strPtr, strLen, "result") && kindAt(val) == J_OBJECT) {
+      let r = objFirst(val, end);
+      while (r != 0) {
+        decodeString(r);
+        const rv = memberValue(r, end);
+        if (equalsAscii(strPtr, strLen, "tools") && kindAt(rv) == J_ARRAY) walkTools(rv);
+        else walk(rv);
+        r = objNext(skipValue(rv, end), end);
+      }
+    } else if (!isMeta) walk(val);
+    m = objNext(skipValue(val, end), end);
+  }
+}
+
+/** Append [p, p+len) with the collected edits applied to out. */
+export function applyEdits(p: usize, len: usize, out: Buf): void {
+  let at = p;
+  for (let i: usize = 0; i < editCount; i++) {
+    const e = edits + i * EDIT;
+    const start = load<usize>(e);
+    bufBytes(out, at, start - at);
+    bufBytes(out, load<usize>(e, 2 * sizeof<usize>()), load<usize>(e, 3 * sizeof<usize>()));
+    at = load<usize>(e, sizeof<usize>());
+  }
+  bufBytes(out, at, p + len - at);
+}
+
+export function editsMade(): bool {
+  return editCount > 0;
+}
+
+/**
+ * Collect the edits of one server-to-client message (DLP counts accumulate across calls; dlpBegin resets them).
+ * flags: F_TOOLS_LIST when it answers a tools/list request. Returns false when the text was not JSON (it is
+ * then redacted as plain text: the client rejects it anyway, but no secret passes through).
+ */
+export function collectEdits(p: usize, len: usize, flags: u32): bool {
+  edits = 0;
+  editCount = editCap = 0;
+  end = p + len;
+  dlpOn = dlpEnabled();
+  const filterTools = (flags & F_TOOLS_LIST) != 0 && bundle.base != 0 && !bundle.hasFlag(bundle.CF_MONITOR);
+  if (!dlpOn && !filterTools) return true;
+  jsonReset();
+  const q = skipWs(p, end);
+  const vEnd = q < end ? scanValue(q, end, 0) : 0;
+  if (vEnd == 0 || skipWs(vEnd, end) != end) {
+    collectText(p, len);
+    return false;
+  }
+  if (kindAt(q) == J_OBJECT) walkTop(q, filterTools);
+  else walk(q); // a batch of responses
+  return true;
+}
+
+/** The edit of plain text: one replacement of all of it, if anything matched. */
+export function collectText(p: usize, len: usize): void {
+  edits = 0;
+  editCount = editCap = 0;
+  if (!dlpEnabled()) return;
+  const red = redact(p, len);
+  if (red !== null) addEdit(p, p + len, red.ptr, red.len);
+}
+
+function finish(p: usize, len: usize): void {
+  const evp = dlpEventsBuffer();
+  setSpan(R_EVENTS, evp, dlpEvents(evp));
+  if (editCount == 0) {
+    setU32(R_VERDICT, V_FORWARD);
+    return;
+  }
+  const out = bufNew(len + 256);
+  applyEdits(p, len, out);
+  setU32(R_VERDICT, V_REWRITE);
+  setSpan(R_RESPONSE, out.ptr, out.len);
+}
+
+/** A message from the server: verdict V_FORWARD (unchanged) or V_REWRITE with the new bytes in R_RESPONSE. */
+export function scanMessage(p: usize, len: usize, flags: u32): void {
+  resultClear();
+  dlpBegin();
+  if (!collectEdits(p, len, flags)) setU32(R_FLAGS, F_NOT_JSON);
+  finish(p, len);
+}
+
+/** DLP over plain text (stderr lines, conformance DLP vectors). */
+export function scanText(p: usize, len: usize): void {
+  resultClear();
+  dlpBegin();
+  collectText(p, len);
+  finish(p, len);
+}

@@ -1,0 +1,96 @@
+// The `toolgate` command line: one file per command under commands/.
+import { parseArgs } from "node:util";
+import { PolicyError } from "../../compiler/policy/types.ts";
+import { BundleCompileError } from "../../compiler/bundle/write.ts";
+import { BundleError, EngineTrap } from "../kit/engine.ts";
+import { validateCommand } from "./commands/validate.ts";
+import { compileCommand } from "./commands/compile.ts";
+import { evalCommand } from "./commands/eval.ts";
+import { conformanceCommand } from "./commands/conformance.ts";
+import { demoCommand } from "./commands/demo.ts";
+import { VERSION } from "./version.ts";
+
+export interface OptionSpec {
+  type: "string" | "boolean";
+  short?: string;
+  multiple?: boolean;
+  description: string;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options: Record<string, OptionSpec>;
+  run(values: Record<string, any>, positionals: string[]): Promise<number>;
+}
+
+const COMMANDS: Command[] = [validateCommand, compileCommand, evalCommand, conformanceCommand, demoCommand];
+
+/** Raised for a wrong command line: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** Raised for a failure the user can act on: printed as one line, exit code 1. */
+export class CliError extends Error {}
+
+function help(): string {
+  const lines = [
+    `toolgate ${VERSION}: policy engine for AI agents' MCP tool calls (AIP AgentPolicy).`,
+    "",
+    "Usage: toolgate <command> [options]",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(13)} ${c.summary}`),
+    "",
+    "Run `toolgate <command> --help` for the options of a command.",
+  ];
+  return lines.join("\n") + "\n";
+}
+
+function commandHelp(c: Command): string {
+  const opts = Object.entries(c.options ?? {}).map(([name, o]) => {
+    const flag = `--${name}${o.type === "string" ? " <value>" : ""}${o.short ? `, -${o.short}` : ""}`;
+    return `  ${flag.padEnd(28)} ${o.description}`;
+  });
+  return `Usage: ${c.usage}\n\n${c.summary}\n${opts.length ? "\nOptions:\n" + opts.join("\n") + "\n" : ""}`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(help());
+    return name ? 0 : 2;
+  }
+  if (name === "--version" || name === "-v") {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    process.stderr.write(`toolgate: unknown command ${JSON.stringify(name)}\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(commandHelp(cmd));
+    return 0;
+  }
+  try {
+    const options = Object.fromEntries(Object.entries(cmd.options).map(([k, { description: _, ...o }]) => [k, o]));
+    const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+    return await cmd.run(values, positionals);
+  } catch (e) {
+    if (e instanceof UsageError || (e as any)?.code?.startsWith?.("ERR_PARSE_ARGS")) {
+      process.stderr.write(`toolgate ${cmd.name}: ${(e as Error).message}\n\n${commandHelp(cmd)}`);
+      return 2;
+    }
+    if (e instanceof PolicyError || e instanceof BundleCompileError) {
+      process.stderr.write(`${(e as Error).message}\n`);
+      return 1;
+    }
+    if (e instanceof CliError || e instanceof BundleError || e instanceof EngineTrap || (e as any)?.code === "ENOENT") {
+      process.stderr.write(`toolgate ${cmd.name}: ${(e as Error).message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

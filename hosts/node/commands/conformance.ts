@@ -1,0 +1,78 @@
+import { existsSync } from "node:fs";
+import { findVectorFiles, runFiles, type RunSummary } from "../../../conformance/runner.ts";
+import { EngineDriver } from "../../../conformance/drivers/engine.ts";
+import type { HostDriver } from "../../../conformance/types.ts";
+import { CliError, UsageError, type Command } from "../cli.ts";
+
+const DRIVERS: Record<string, () => HostDriver> = {
+  engine: () => new EngineDriver(),
+};
+const PLANNED = ["stdio", "http", "envoy", "worker", "all"];
+
+function table(s: RunSummary): string {
+  const byFile = new Map<string, { passed: number; failed: number; skipped: number }>();
+  for (const r of s.results) {
+    const f = byFile.get(r.file) ?? { passed: 0, failed: 0, skipped: 0 };
+    if (r.skipped) f.skipped++;
+    else if (r.ok) f.passed++;
+    else f.failed++;
+    byFile.set(r.file, f);
+  }
+  const width = Math.max(20, ...[...byFile.keys()].map((k) => k.length));
+  const row = (name: string, p: number | string, f: number | string, k: number | string) =>
+    `  ${name.padEnd(width)}  ${String(p).padStart(6)}  ${String(f).padStart(6)}  ${String(k).padStart(7)}`;
+  const lines = [`host ${s.host}`, row("vector file", "passed", "failed", "skipped")];
+  for (const [file, c] of byFile) lines.push(row(file, c.passed, c.failed, c.skipped));
+  lines.push(row("total", s.passed, s.failed, s.skipped));
+  for (const r of s.results.filter((r) => !r.ok && !r.skipped)) {
+    lines.push(`FAIL ${r.file} ${r.id} (${r.description})`);
+    for (const f of r.failures) lines.push(`     ${f}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+export const conformanceCommand: Command = {
+  name: "conformance",
+  summary: "Run conformance vector files (AIP format + toolgate extensions) through a host; exit 1 on any failure.",
+  usage: "toolgate conformance [files or dirs ...] --host engine [--json] [--if-present <dir>]",
+  options: {
+    host: { type: "string", description: `host to run the vectors through: ${Object.keys(DRIVERS).join(", ")}` },
+    json: { type: "boolean", description: "print one JSON summary object instead of the table" },
+    "if-present": { type: "string", multiple: true, description: "also run this directory when it exists (else say it is absent)" },
+  },
+  async run(values, paths) {
+    const host = values.host ?? "engine";
+    if (!DRIVERS[host]) {
+      if (PLANNED.includes(host)) throw new UsageError(`host ${JSON.stringify(host)} is not available in this version`);
+      throw new UsageError(`unknown host ${JSON.stringify(host)}`);
+    }
+    const all = [...paths];
+    for (const dir of values["if-present"] ?? []) {
+      if (existsSync(dir)) all.push(dir);
+      else process.stderr.write(`conformance: ${dir} is absent: its vectors were not run\n`);
+    }
+    if (all.length === 0) throw new UsageError("name vector files or directories");
+    let files: string[];
+    try {
+      files = findVectorFiles(all);
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+    const driver = DRIVERS[host]();
+    await driver.open();
+    let summary: RunSummary;
+    try {
+      summary = await runFiles(driver, files);
+    } finally {
+      await driver.close();
+    }
+    if (values.json) {
+      const failures = summary.results.filter((r) => !r.ok && !r.skipped).map(({ file, id, description, failures }) => ({ file, id, description, failures }));
+      process.stdout.write(JSON.stringify({ host, total: summary.total, passed: summary.passed, failed: summary.failed, skipped: summary.skipped, failures }) + "\n");
+    } else {
+      process.stdout.write(table(summary));
+      process.stdout.write(`conformance: ${summary.passed} passed, ${summary.failed} failed\n`);
+    }
+    return summary.failed > 0 || summary.total === 0 ? 1 : 0;
+  },
+};
