@@ -69,6 +69,11 @@ export function tg_policy_hash(): usize {
   return bundle.base == 0 ? 0 : bundle.hash;
 }
 
+/** CONFIG flags of the active bundle (docs/bundle-format.md): monitor mode, DLP, filter stderr, ... */
+export function tg_policy_flags(): u32 {
+  return bundle.base == 0 ? 0 : bundle.cfg(4);
+}
+
 /** How many bundles have been loaded into this instance. */
 /** Name of DLP pattern i of the active bundle, in R_RESPONSE (for audit records and metrics). */
 export function tg_dlp_name(i: u32): usize {

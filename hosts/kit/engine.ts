@@ -92,6 +92,7 @@ interface Exports {
   tg_policy_hash(): number;
   tg_dlp_name(i: number): number;
   tg_bundle_generation(): number;
+  tg_policy_flags(): number;
   tg_stream_open(mode: number, flags: number): number;
   tg_stream_write(stream: number, len: number): number;
   tg_stream_end(stream: number): number;
@@ -204,6 +205,12 @@ export class Engine {
   /** SHA-256 content hash of the active bundle (64 hex characters), or null. */
   get policyHash(): string | null {
     return this.hashHex;
+  }
+
+  /** What the active policy asks of its host (flags of docs/bundle-format.md CONFIG). */
+  get policy(): { mode: "enforce" | "monitor"; dlp: boolean; filterStderr: boolean } {
+    const f = this.ex.tg_policy_flags();
+    return { mode: f & 2 ? "monitor" : "enforce", dlp: (f & 8) !== 0, filterStderr: (f & 16) !== 0 };
   }
 
   get dlpPatternNames(): readonly string[] {
