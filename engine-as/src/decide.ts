@@ -7,7 +7,7 @@ import { Buf, bufNew, bufAscii, bufBytes, bufByte } from "./buf";
 import * as bundle from "./bundle";
 import {
   kindAt, objFirst, memberValue, objNext, skipValue, arrFirst, arrNext, decodeString, strPtr, strLen, argString,
-  bytesEqual, equalsAscii, J_OBJECT, J_ARRAY, J_STRING, J_NULL,
+  bytesEqual, equalsAscii, asciiFoldEqual, marshalDuplicateKey, J_OBJECT, J_ARRAY, J_STRING, J_NULL,
 } from "./json";
 import * as msg from "./message";
 import { normalizeName, normalizeMaxLen } from "./normalize";
@@ -139,7 +139,7 @@ export function evaluate(p: usize, len: usize, now: f64): void {
     toolCall(now);
     return;
   }
-  if (msg.kind == K_REQUEST && bundle.pathCount > 0 && msg.paramsPos != 0 && !equalsAscii(norm.ptr, norm.len, "initialize")) {
+  if (bundle.pathCount > 0 && msg.paramsPos != 0 && !equalsAscii(norm.ptr, norm.len, "initialize")) {
     // Other requests (resources/read, prompts/get, ...) may name files too.
     if (pathCheck(msg.paramsPos)) return;
   }
@@ -308,16 +308,35 @@ function findMember(obj: usize, k: usize, kn: usize): usize {
   return 0;
 }
 
-function argFailure(rule: i32, name: usize, nameLen: usize, why: string, suffix: string): bool {
+/** A failed argument check; the rule label ends in `.allow_args.<name>` or `.strict_args`. */
+function argFailure(rule: i32, name: usize, nameLen: usize, why: string, strict: bool): bool {
   const reason = bufNew(64 + nameLen);
   bufAscii(reason, "Argument validation failed for ");
   bufBytes(reason, name, nameLen);
   bufAscii(reason, why);
   const label = ruleLabel(rule);
-  bufAscii(label, suffix);
-  bufBytes(label, name, nameLen);
+  if (strict) bufAscii(label, ".strict_args");
+  else {
+    bufAscii(label, ".allow_args.");
+    bufBytes(label, name, nameLen);
+  }
   setSpan(R_FAILED_ARG, name, nameLen);
   return violation(E_FORBIDDEN, SUBJECT_TOOL, reason, label);
+}
+
+/**
+ * Does obj have a key that a case-insensitive decoder (Go's encoding/json) would take for the argument
+ * [k, k+kn) without being it? Then the server may read another value than the one checked.
+ */
+function hasCaseVariant(obj: usize, k: usize, kn: usize): bool {
+  const end = msg.msgEnd;
+  let m = objFirst(obj, end);
+  while (m != 0) {
+    decodeString(m);
+    if (!bytesEqual(strPtr, strLen, k, kn) && asciiFoldEqual(strPtr, strLen, k, kn)) return true;
+    m = objNext(skipValue(memberValue(m, end), end), end);
+  }
+  return false;
 }
 
 /** allow_args (in policy order) then strict_args. Returns false when the message has been refused. */
@@ -331,12 +350,20 @@ function checkArgs(rule: i32, argsObj: usize): bool {
     const nameLen = <usize>load<u32>(a, 4);
     const v = findMember(argsObj, name, nameLen);
     if (v == 0) {
-      if (argFailure(rule, name, nameLen, ": required argument missing", ".allow_args.")) return false;
+      if (argFailure(rule, name, nameLen, ": required argument missing", false)) return false;
       continue;
     }
+    if (hasCaseVariant(argsObj, name, nameLen)) {
+      reply(D_BLOCK, E_INVALID_REQUEST, SUBJECT_TOOL, text("argument name differs only in case from a checked argument"), null, 0);
+      return false;
+    }
     argString(v, msg.msgEnd);
+    if (marshalDuplicateKey) {
+      reply(D_BLOCK, E_INVALID_REQUEST, SUBJECT_TOOL, text("duplicate member in a checked argument"), null, 0);
+      return false;
+    }
     if (!dfaIsMatch(bundle.data + load<u32>(a, 8), strPtr, strLen)) {
-      if (argFailure(rule, name, nameLen, "", ".allow_args.")) return false;
+      if (argFailure(rule, name, nameLen, "", false)) return false;
     }
   }
   const strict = load<u32>(r, 4);
@@ -353,7 +380,7 @@ function checkArgs(rule: i32, argsObj: usize): bool {
       const a = bundle.args + <usize>(first + i) * bundle.ARG_SIZE;
       declared = bytesEqual(bundle.data + load<u32>(a), <usize>load<u32>(a, 4), kp, kn);
     }
-    if (!declared && argFailure(rule, kp, kn, ": undeclared argument (strict_args)", ".strict_args")) return false;
+    if (!declared && argFailure(rule, kp, kn, ": undeclared argument (strict_args)", true)) return false;
     m = objNext(skipValue(memberValue(m, end), end), end);
   }
   return true;

@@ -6,7 +6,7 @@ import { Buf, bufNew, bufBytes, bufAscii, bufByte } from "./buf";
 import * as bundle from "./bundle";
 import { arenaAlloc } from "./arena";
 import { dfaIsMatch, dfaFind } from "./dfa";
-import { utf8SeqLen } from "./json";
+import { utf8Decode, decodedSize } from "./utf8";
 
 let counts: usize = 0; // u32 per pattern: matches in this call, then u32 per pattern: encoded hits
 let patternCount: u32 = 0;
@@ -57,7 +57,7 @@ function entry(i: u32): usize {
 function runeWidth(p: usize, end: usize): usize {
   if (p >= end) return 0;
   if (load<u8>(p) < 0x80) return 1;
-  const n = utf8SeqLen(p, end);
+  const n = decodedSize(utf8Decode(p, end));
   return n == 0 ? 1 : n;
 }
 

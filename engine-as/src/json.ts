@@ -1,7 +1,9 @@
 // The engine's own JSON reader: strict RFC 8259 validation of raw message bytes, then cheap navigation over
 // the validated text. Nothing is copied unless a string has escapes that must be decoded before comparison.
 
-import { Buf, bufByte, bufBytes, bufNew, bufAscii } from "./buf";
+import { Buf, bufByte, bufBytes, bufNew, bufAscii, bufReserve } from "./buf";
+import { utf8Decode, decodedSize, utf8Store } from "./utf8";
+import { dtoa_buffered } from "util/number";
 import { arenaAlloc } from "./arena";
 
 export const J_BAD: i32 = 0;
@@ -50,34 +52,6 @@ function fail(kind: i32, at: usize): usize {
   return 0;
 }
 
-/** Length of the valid UTF-8 sequence starting at p (lead byte >= 0x80), or 0 if invalid. */
-export function utf8SeqLen(p: usize, end: usize): usize {
-  const c = <u32>load<u8>(p);
-  if (c < 0xc2) return 0;
-  if (c < 0xe0) {
-    if (p + 1 >= end) return 0;
-    return (load<u8>(p + 1) & 0xc0) == 0x80 ? 2 : 0;
-  }
-  if (c < 0xf0) {
-    if (p + 2 >= end) return 0;
-    const c1 = <u32>load<u8>(p + 1);
-    const c2 = <u32>load<u8>(p + 2);
-    if ((c1 & 0xc0) != 0x80 || (c2 & 0xc0) != 0x80) return 0;
-    if (c == 0xe0 && c1 < 0xa0) return 0; // overlong
-    if (c == 0xed && c1 >= 0xa0) return 0; // surrogate
-    return 3;
-  }
-  if (c < 0xf5) {
-    if (p + 3 >= end) return 0;
-    const c1 = <u32>load<u8>(p + 1);
-    if ((c1 & 0xc0) != 0x80 || (load<u8>(p + 2) & 0xc0) != 0x80 || (load<u8>(p + 3) & 0xc0) != 0x80) return 0;
-    if (c == 0xf0 && c1 < 0x90) return 0; // overlong
-    if (c == 0xf4 && c1 >= 0x90) return 0; // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
 /** Set by scanString: the string just scanned contains backslash escapes. */
 export let stringHasEscapes: bool = false;
 
@@ -107,7 +81,7 @@ export function scanString(p: usize, end: usize): usize {
     } else if (c < 0x80) {
       q++;
     } else {
-      const n = utf8SeqLen(q, end);
+      const n = decodedSize(utf8Decode(q, end));
       if (n == 0) return fail(JE_UTF8, q);
       q += n;
     }
@@ -293,21 +267,9 @@ function hex4(p: usize): u32 {
   return (<u32>hexVal(load<u8>(p)) << 12) | (<u32>hexVal(load<u8>(p + 1)) << 8) | (<u32>hexVal(load<u8>(p + 2)) << 4) | <u32>hexVal(load<u8>(p + 3));
 }
 
-export function utf8Encode(b: Buf, cp: u32): void {
-  if (cp < 0x80) bufByte(b, cp);
-  else if (cp < 0x800) {
-    bufByte(b, 0xc0 | (cp >> 6));
-    bufByte(b, 0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    bufByte(b, 0xe0 | (cp >> 12));
-    bufByte(b, 0x80 | ((cp >> 6) & 0x3f));
-    bufByte(b, 0x80 | (cp & 0x3f));
-  } else {
-    bufByte(b, 0xf0 | (cp >> 18));
-    bufByte(b, 0x80 | ((cp >> 12) & 0x3f));
-    bufByte(b, 0x80 | ((cp >> 6) & 0x3f));
-    bufByte(b, 0x80 | (cp & 0x3f));
-  }
+function utf8Encode(b: Buf, cp: u32): void {
+  bufReserve(b, 4);
+  b.len += utf8Store(b.ptr + b.len, cp);
 }
 
 // Decoded string results.
@@ -379,6 +341,32 @@ export function equalsAscii(p: usize, n: usize, s: string): bool {
 }
 
 /**
+ * Equal up to ASCII case, with U+017F and U+212A taken for 's' and 'k' as Go's case-insensitive key
+ * matching does (other non-ASCII bytes must be equal).
+ */
+export function asciiFoldEqual(a: usize, an: usize, b: usize, bn: usize): bool {
+  let i: usize = 0;
+  let j: usize = 0;
+  while (i < an && j < bn) {
+    const ca = foldAt(a, an, i);
+    const cb = foldAt(b, bn, j);
+    if ((ca & 0xffffff) != (cb & 0xffffff)) return false;
+    i += <usize>(ca >>> 24);
+    j += <usize>(cb >>> 24);
+  }
+  return i == an && j == bn;
+}
+
+/** The case-folded unit at p+i, packed as value | length << 24. */
+function foldAt(p: usize, n: usize, i: usize): u32 {
+  let c = <u32>load<u8>(p + i);
+  if (c < 0x80) return (c - 0x41 < 26 ? c | 0x20 : c) | (1 << 24);
+  if (c == 0xc5 && i + 1 < n && load<u8>(p + i + 1) == 0xbf) return 0x73 | (2 << 24);
+  if (c == 0xe2 && i + 2 < n && load<u8>(p + i + 1) == 0x84 && load<u8>(p + i + 2) == 0xaa) return 0x6b | (3 << 24);
+  return (c | 0x100) | (1 << 24); // other bytes compare as themselves, never equal to ASCII
+}
+
+/**
  * Would a case-insensitive JSON decoder (Go's encoding/json folds ASCII case and also maps U+017F to 's' and
  * U+212A to 'k') take this decoded key for the lowercase ASCII name s?
  */
@@ -387,18 +375,9 @@ export function foldEqualsAscii(p: usize, n: usize, s: string): bool {
   let i: usize = 0;
   let j: usize = 0;
   while (i < n && j < m) {
-    let c = <u32>load<u8>(p + i);
-    if (c < 0x80) {
-      if (c - 0x41 < 26) c |= 0x20;
-      i++;
-    } else if (c == 0xc5 && i + 1 < n && load<u8>(p + i + 1) == 0xbf) {
-      c = 0x73; // U+017F LATIN SMALL LETTER LONG S
-      i += 2;
-    } else if (c == 0xe2 && i + 2 < n && load<u8>(p + i + 1) == 0x84 && load<u8>(p + i + 2) == 0xaa) {
-      c = 0x6b; // U+212A KELVIN SIGN
-      i += 3;
-    } else return false;
-    if (c != <u32>s.charCodeAt(<i32>j)) return false;
+    const c = foldAt(p, n, i);
+    if ((c & 0xffffff) != <u32>s.charCodeAt(<i32>j)) return false;
+    i += <usize>(c >>> 24);
     j++;
   }
   return i == n && j == m;
@@ -457,37 +436,37 @@ function splitNumber(p: usize, end: usize): void {
   }
   while (numCount > 0 && load<u8>(numDigits + numCount - 1) == 0x30) numCount--;
   numExp = seenNonZero ? (intDigits > 0 ? intDigits : -leadingFracZeros) + e : 0;
-  if (numCount > 17) roundDigitsTo17();
+  if (numCount > 15 && !reparsing) toFloat64Digits();
 }
 
-// Beyond 17 significant digits a float64 cannot tell numbers apart; Go prints the shortest decimal that
-// round-trips. Rounding to 17 digits and trimming zeros matches it for all but rare cases (docs/decisions.md).
-function roundDigitsTo17(): void {
-  const up = load<u8>(numDigits + 17) >= 0x35;
-  numCount = 17;
-  if (up) {
-    let i = 16;
-    while (i >= 0) {
-      const d = load<u8>(numDigits + i);
-      if (d == 0x39) {
-        store<u8>(numDigits + i, 0x30);
-        i--;
-      } else {
-        store<u8>(numDigits + i, d + 1);
-        break;
-      }
-    }
-    if (i < 0) {
-      store<u8>(numDigits, 0x31);
-      numCount = 1;
-      numExp++;
-    }
-  }
-  while (numCount > 0 && load<u8>(numDigits + numCount - 1) == 0x30) numCount--;
+let reparsing = false;
+const DTOA_OUT = memory.data(128); // UTF-16 output of the standard library's float formatter
+
+// Beyond 15 significant digits the number may not survive Go's trip through float64: take the float64 value
+// and its shortest round-trip digits, as Go prints them. Integers of up to 19 digits convert exactly; longer
+// mantissas are rounded to 19 digits first (docs/decisions.md).
+function toFloat64Digits(): void {
+  const used = numCount < 19 ? numCount : 19;
+  let m: u64 = 0;
+  for (let i = 0; i < used; i++) m = m * 10 + <u64>(load<u8>(numDigits + i) - 0x30);
+  let v = <f64>m;
+  const scale = numExp - used;
+  if (scale > 0) v *= Math.pow(10, <f64>scale);
+  else if (scale < 0) v /= Math.pow(10, <f64>-scale);
+  if (!isFinite(v)) return; // out of float64 range: keep the written digits
+  const n = dtoa_buffered(DTOA_OUT, v);
+  const text = arenaAlloc(<usize>n + 1);
+  for (let i: u32 = 0; i < n; i++) store<u8>(text + i, <u8>load<u16>(DTOA_OUT + (<usize>i << 1)));
+  const neg = numNeg;
+  reparsing = true;
+  splitNumber(text, text + n);
+  reparsing = false;
+  numNeg = neg;
 }
 
 function writeFixed(b: Buf): void {
   if (numCount == 0) {
+    if (numNeg) bufByte(b, 0x2d); // Go prints negative zero as -0
     bufByte(b, 0x30);
     return;
   }
@@ -546,6 +525,8 @@ function goQuote(b: Buf, p: usize, n: usize): void {
       bufByte(b, 0x5c);
       bufByte(b, c);
     } else if (c == 0x0a) bufAscii(b, "\\n");
+    else if (c == 0x08) bufAscii(b, "\\b");
+    else if (c == 0x0c) bufAscii(b, "\\f");
     else if (c == 0x0d) bufAscii(b, "\\r");
     else if (c == 0x09) bufAscii(b, "\\t");
     else if (c < 0x20 || c == 0x3c || c == 0x3e || c == 0x26) {
