@@ -195,17 +195,33 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
     };
   });
 
-  // Protected paths.
+  // Protected paths, and the two DFAs that gate the engine's path checks (docs/bundle-format.md).
   const paths: { ref: [number, number]; kind: number; index: number }[] = [];
+  const spellings: string[] = [];
+  const bases: string[] = [];
   const protect = (raw: string, index: number) => {
     const canonical = canonicalPath(raw, opts.home, opts.cwd);
     paths.push({ ref: pool.str(canonical), kind: PathKind.CANONICAL, index });
-    for (const s of homeSpellings(canonical, opts.home)) paths.push({ ref: pool.str(s), kind: PathKind.SPELLING, index });
+    spellings.push(canonical);
+    bases.push(posix.basename(canonical));
+    for (const s of homeSpellings(canonical, opts.home)) {
+      paths.push({ ref: pool.str(s), kind: PathKind.SPELLING, index });
+      spellings.push(s);
+    }
   };
   policy.protectedPaths.forEach((p, i) => {
     if (p.value.trim()) protect(p.value, i);
   });
   if (opts.policyPath) protect(opts.policyPath, 0xffff);
+  const literalSet = (words: string[]): [number, number] | null => {
+    if (words.length === 0) return null;
+    const r = compileRegex(words.map((w) => w.replace(/[\\.+*?()|[\]{}^$]/g, (c) => "\\" + c)).join("|"));
+    return pool.add(r.forward, 8);
+  };
+  const pathsAny = literalSet(spellings);
+  // A base name that is part of the home or working directory can appear through expansion alone: no gate.
+  const gateable = bases.every((b) => b !== "" && !opts.home.includes(b) && !opts.cwd.includes(b));
+  const basesAny = gateable ? literalSet(bases) : null;
 
   // DLP.
   const dlp = policy.dlp?.enabled ? policy.dlp : null;
@@ -242,6 +258,10 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
   refs.forEach(([off, len], i) => {
     cv.setUint32(16 + i * 8, off, true);
     cv.setUint32(20 + i * 8, len, true);
+  });
+  [pathsAny, basesAny].forEach((ref, i) => {
+    cv.setUint32(48 + i * 8, ref ? ref[0] : EMPTY, true);
+    cv.setUint32(52 + i * 8, ref ? ref[1] : 0, true);
   });
 
   const sections: [number, Uint8Array][] = [

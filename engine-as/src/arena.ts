@@ -7,6 +7,8 @@
 
 const FIRST_BLOCK: usize = 256 << 10;
 const HEADER: usize = 16; // next block pointer, block capacity
+// Bytes readable past the end of every buffer, so the SIMD scanners may load 16 bytes at any position.
+export const SLACK: usize = 16;
 
 let first: usize = 0;
 let current: usize = 0; // block being filled
@@ -14,7 +16,7 @@ let top: usize = 0; // next free byte in current
 let limit: usize = 0; // end of current
 
 function newBlock(capacity: usize): usize {
-  const block = heap.alloc(capacity + HEADER);
+  const block = heap.alloc(capacity + HEADER + SLACK);
   store<usize>(block, 0);
   store<usize>(block, capacity, sizeof<usize>());
   return block;
@@ -74,7 +76,7 @@ export function inputBuffer(len: usize): usize {
     if (inputPtr != 0) heap.free(inputPtr);
     let cap: usize = 64 << 10;
     while (cap < len) cap <<= 1;
-    inputPtr = heap.alloc(cap);
+    inputPtr = heap.alloc(cap + SLACK);
     inputCap = cap;
   }
   return inputPtr;

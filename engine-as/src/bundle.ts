@@ -142,6 +142,9 @@ function check(b: usize): i32 {
   if (secLen(SEC_CONFIG) < CONFIG_SIZE) return LOAD_BAD_SECTION;
   const c = b + sec(SEC_CONFIG);
   for (let o: usize = 16; o < 48; o += 8) if (!refOk(r32(c, o), r32(c, o + 4), dl)) return LOAD_BAD_TABLE;
+  for (let o: usize = 48; o < 64; o += 8) {
+    if (r32(c, o) != EMPTY && !dfaRefOk(d, r32(c, o), r32(c, o + 4), dl)) return LOAD_BAD_DFA;
+  }
   if (!tableOk(b + sec(SEC_METHODS_ALLOWED), secLen(SEC_METHODS_ALLOWED), dl)) return LOAD_BAD_TABLE;
   if (!tableOk(b + sec(SEC_METHODS_DENIED), secLen(SEC_METHODS_DENIED), dl)) return LOAD_BAD_TABLE;
   if (!tableOk(b + sec(SEC_TOOLS), secLen(SEC_TOOLS), dl)) return LOAD_BAD_TABLE;

@@ -74,37 +74,125 @@ export function dfaValidate(dfa: usize, len: usize): bool {
   return true;
 }
 
+// Texts at least this long are scanned as four interleaved streams (see dfaIsMatch).
+const STREAMS_MIN: usize = 1024;
+
+@inline
+function step(table: usize, map: usize, s: u32, b: u32): u32 {
+  // table + class offset does not depend on s, so only one add sits on the s -> s dependency chain.
+  return load<u32>(table + (<usize>load<u8>(map + <usize>b) << 2) + <usize>s);
+}
+
+/** Scans text[p, end) from state s; returns the state reached, or a match state as soon as one is met. */
+@inline
+function scan(table: usize, map: usize, threshold: u32, s: u32, p: usize, end: usize): u32 {
+  while (p < end) {
+    s = step(table, map, s, <u32>load<u8>(p));
+    if (s >= threshold) break;
+    p++;
+  }
+  return s;
+}
+
+@inline
+function isCont(b: u32): bool {
+  return (b & 0xc0) == 0x80;
+}
+
+/** First position at or after p where Go's UTF-8 reading of the text has a code point boundary. */
+function boundaryFrom(text: usize, len: usize, p: usize): usize {
+  // A position is a boundary unless it is inside a valid encoding; after 3 continuation bytes it cannot be.
+  for (let k = 0; k < 3 && p < len && isCont(<u32>load<u8>(text + p)); k++) p++;
+  return p;
+}
+
 /**
- * Whether a forward or any-of blob matches anywhere in text[0, len). The loop is one class-map load and
- * one table load per byte; states at or above the threshold (dead, or a match) end it.
+ * Whether a forward or any-of blob matches anywhere in text[0, len). Per byte: one class-map load and one
+ * table load; a state at or above the threshold (dead, or a match) ends the scan.
+ *
+ * Long texts are cut into four segments scanned in one interleaved loop (four independent load chains
+ * instead of one). Each segment starts at a code point boundary in the start state for its context, so
+ * it finds the matches that start in it, except those running past its end: after its end the segment's
+ * scan continues until its state becomes the start state again (then every later match starts later and
+ * later segments find it), the DFA dies, or the text ends.
  */
 export function dfaIsMatch(dfa: usize, text: usize, len: usize): bool {
   const table = dfa + TABLE;
   const map = dfa + CLASS_MAP;
   const threshold = load<u32>(dfa + H_THRESHOLD);
-  let s = load<u32>(dfa + H_START); // the text starts at its beginning
-  let p = text;
-  const end = text + len;
-  // Four bytes per round while far from the end; each byte still checks the threshold.
-  const end4 = len >= 4 ? end - 3 : text;
-  while (p < end4) {
-    s = load<u32>(table + <usize>s + (<usize>load<u8>(map + <usize>load<u8>(p)) << 2));
-    if (s >= threshold) return s != threshold;
-    s = load<u32>(table + <usize>s + (<usize>load<u8>(map + <usize>load<u8>(p, 1)) << 2));
-    if (s >= threshold) return s != threshold;
-    s = load<u32>(table + <usize>s + (<usize>load<u8>(map + <usize>load<u8>(p, 2)) << 2));
-    if (s >= threshold) return s != threshold;
-    s = load<u32>(table + <usize>s + (<usize>load<u8>(map + <usize>load<u8>(p, 3)) << 2));
-    if (s >= threshold) return s != threshold;
-    p += 4;
-  }
-  while (p < end) {
-    s = load<u32>(table + <usize>s + (<usize>load<u8>(map + <usize>load<u8>(p)) << 2));
-    if (s >= threshold) return s != threshold;
-    p++;
-  }
   const classes = <usize>load<u32>(dfa + H_CLASSES);
-  return load<u32>(table + <usize>s + (classes << 2)) != 0; // end-of-text column
+  const end = text + len;
+  if (len < STREAMS_MIN) {
+    const s = scan(table, map, threshold, load<u32>(dfa + H_START), text, end);
+    if (s >= threshold) return s != threshold;
+    return load<u32>(table + <usize>s + (classes << 2)) != 0;
+  }
+
+  const q = len >> 2;
+  const b1 = boundaryFrom(text, len, q);
+  const b2 = boundaryFrom(text, len, q * 2);
+  const b3 = boundaryFrom(text, len, q * 3);
+  let s0 = load<u32>(dfa + H_START);
+  let s1 = load<u32>(dfa + H_START + <usize>ctxOfByte(<u32>load<u8>(text + b1 - 1)) * 4);
+  let s2 = load<u32>(dfa + H_START + <usize>ctxOfByte(<u32>load<u8>(text + b2 - 1)) * 4);
+  let s3 = load<u32>(dfa + H_START + <usize>ctxOfByte(<u32>load<u8>(text + b3 - 1)) * 4);
+  // Lockstep over the length all four segments have; a dead stream stays dead (its row loops).
+  let n = b1;
+  if (b2 - b1 < n) n = b2 - b1;
+  if (b3 - b2 < n) n = b3 - b2;
+  if (len - b3 < n) n = len - b3;
+  const p0 = text;
+  const p1 = text + b1;
+  const p2 = text + b2;
+  const p3 = text + b3;
+  for (let i: usize = 0; i < n; i++) {
+    s0 = step(table, map, s0, <u32>load<u8>(p0 + i));
+    s1 = step(table, map, s1, <u32>load<u8>(p1 + i));
+    s2 = step(table, map, s2, <u32>load<u8>(p2 + i));
+    s3 = step(table, map, s3, <u32>load<u8>(p3 + i));
+    if ((<i32>(s0 > threshold) | <i32>(s1 > threshold) | <i32>(s2 > threshold) | <i32>(s3 > threshold)) != 0) return true;
+  }
+  // The rest of each segment.
+  s0 = scan(table, map, threshold, s0, p0 + n, p1);
+  s1 = scan(table, map, threshold, s1, p1 + n, p2);
+  s2 = scan(table, map, threshold, s2, p2 + n, p3);
+  s3 = scan(table, map, threshold, s3, p3 + n, end);
+  if (s0 > threshold || s1 > threshold || s2 > threshold || s3 > threshold) return true;
+  if (s3 != threshold && load<u32>(table + <usize>s3 + (classes << 2)) != 0) return true;
+  // Matches that start in a segment and run past its end.
+  // A tail that ran past the next segment's end also covered that segment's matches.
+  if (tail(dfa, text, len, s0, b1)) return true;
+  let covered = tailEnd;
+  if (covered <= b2) {
+    if (tail(dfa, text, len, s1, b2)) return true;
+    covered = tailEnd;
+  }
+  if (covered <= b3 && tail(dfa, text, len, s2, b3)) return true;
+  return false;
+}
+
+let tailEnd: usize = 0; // where the last tail() stopped
+
+/**
+ * Continues a segment's scan from p until its state is the start state for the context at p (nothing
+ * started before p can still matter), the DFA dies, a match is found (true), or the text ends.
+ */
+function tail(dfa: usize, text: usize, len: usize, s: u32, p: usize): bool {
+  const table = dfa + TABLE;
+  const map = dfa + CLASS_MAP;
+  const threshold = load<u32>(dfa + H_THRESHOLD);
+  while (p < len) {
+    if (s == threshold || s == load<u32>(dfa + H_START + <usize>ctxOfByte(<u32>load<u8>(text + p - 1)) * 4)) {
+      tailEnd = p;
+      return false;
+    }
+    s = step(table, map, s, <u32>load<u8>(text + p));
+    p++;
+    if (s > threshold) return true;
+  }
+  tailEnd = len;
+  if (s == threshold) return false;
+  return load<u32>(table + <usize>s + (<usize>load<u32>(dfa + H_CLASSES) << 2)) != 0;
 }
 
 /**
@@ -118,7 +206,6 @@ export function dfaFind(fwd: usize, rev: usize, text: usize, len: usize, from: u
   let table = fwd + TABLE;
   let map = fwd + CLASS_MAP;
   let threshold = load<u32>(fwd + H_THRESHOLD);
-  let row = <usize>load<u32>(fwd + H_ROW);
   let classes = <usize>load<u32>(fwd + H_CLASSES);
   const ctx0 = from == 0 ? CTX_BEGIN : ctxOfByte(<u32>load<u8>(text + from - 1));
   let s = load<u32>(fwd + H_START + <usize>ctx0 * 4);
@@ -144,7 +231,6 @@ export function dfaFind(fwd: usize, rev: usize, text: usize, len: usize, from: u
   table = rev + TABLE;
   map = rev + CLASS_MAP;
   threshold = load<u32>(rev + H_THRESHOLD);
-  row = <usize>load<u32>(rev + H_ROW);
   classes = <usize>load<u32>(rev + H_CLASSES);
   const ctx1 = e == len ? CTX_BEGIN : ctxOfByte(<u32>load<u8>(text + e));
   s = load<u32>(rev + H_START + <usize>ctx1 * 4);

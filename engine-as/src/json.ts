@@ -60,6 +60,17 @@ export function scanString(p: usize, end: usize): usize {
   let q = p + 1;
   let escaped = false;
   while (q < end) {
+    // Sixteen plain ASCII bytes at a time; the host buffers leave slack past the end for these reads.
+    if (q + 16 <= end) {
+      const v = v128.load(q);
+      const special = v128.or(v128.or(i8x16.eq(v, QUOTE), i8x16.eq(v, BACKSLASH)), i8x16.lt_u(v, SPACE));
+      const m = i8x16.bitmask(special) | i8x16.bitmask(v); // the second: bytes >= 0x80
+      if (m == 0) {
+        q += 16;
+        continue;
+      }
+      q += <usize>ctz(m);
+    }
     const c = <u32>load<u8>(q);
     if (c == 0x22) {
       stringHasEscapes = escaped;
@@ -87,6 +98,22 @@ export function scanString(p: usize, end: usize): usize {
     }
   }
   return fail(JE_SYNTAX, q);
+}
+
+// SIMD constants for the string scanners.
+const QUOTE = i8x16.splat(0x22);
+const BACKSLASH = i8x16.splat(0x5c);
+const SPACE = i8x16.splat(0x20);
+
+/** Offset of the first '"' or '\\' at or after q (validated text: one exists). */
+@inline
+function nextSpecial(q: usize): usize {
+  while (true) {
+    const v = v128.load(q);
+    const m = i8x16.bitmask(v128.or(i8x16.eq(v, QUOTE), i8x16.eq(v, BACKSLASH)));
+    if (m != 0) return q + <usize>ctz(m);
+    q += 16;
+  }
 }
 
 @inline
@@ -219,9 +246,9 @@ export function skipValue(p: usize, end: usize): usize {
 export function skipString(p: usize): usize {
   let q = p + 1;
   while (true) {
-    const c = load<u8>(q);
-    if (c == 0x22) return q + 1;
-    q += c == 0x5c ? 2 : 1;
+    q = nextSpecial(q);
+    if (load<u8>(q) == 0x22) return q + 1;
+    q += 2; // an escape: its second byte can be a quote
   }
 }
 
@@ -281,16 +308,11 @@ export let strLen: usize = 0;
  * message itself; with escapes the text is decoded into the arena. Lone surrogates become U+FFFD, as in Go.
  */
 export function decodeString(p: usize): void {
-  let q = p + 1;
-  while (true) {
-    const c = load<u8>(q);
-    if (c == 0x22) {
-      strPtr = p + 1;
-      strLen = q - p - 1;
-      return;
-    }
-    if (c == 0x5c) break;
-    q++;
+  let q = nextSpecial(p + 1);
+  if (load<u8>(q) == 0x22) {
+    strPtr = p + 1;
+    strLen = q - p - 1;
+    return;
   }
   const end = skipString(p) - 1;
   const b = bufNew(end - p);
@@ -298,8 +320,9 @@ export function decodeString(p: usize): void {
   while (q < end) {
     const c = <u32>load<u8>(q);
     if (c != 0x5c) {
-      bufByte(b, c);
-      q++;
+      const r = nextSpecial(q); // a run of plain bytes up to the next escape (or the closing quote)
+      bufBytes(b, q, r - q);
+      q = r;
       continue;
     }
     const e = <u32>load<u8>(q + 1);

@@ -7,6 +7,7 @@
 // split exactly at that forced boundary of an over-long unit is the one case that can pass (docs/engine-abi.md).
 
 import { Buf, bufNew, bufBytes, bufAscii, bufByte } from "./buf";
+import { SLACK } from "./arena";
 import { collectEdits, collectText, applyEdits } from "./scan";
 import { dlpBegin, dlpEvents, dlpEventsBuffer } from "./dlp";
 import { resultClear, setSpan, setU32, R_RESPONSE, R_EVENTS, R_VERDICT, V_REWRITE } from "./result";
@@ -39,7 +40,7 @@ function append(s: usize, p: usize, n: usize): void {
   if (len + n > cap) {
     cap = cap == 0 ? 4096 : cap;
     while (cap < len + n) cap <<= 1;
-    store<u32>(s + S_PTR, <u32>heap.realloc(<usize>load<u32>(s + S_PTR), cap));
+    store<u32>(s + S_PTR, <u32>heap.realloc(<usize>load<u32>(s + S_PTR), cap + SLACK));
     store<u32>(s + S_CAP, <u32>cap);
   }
   memory.copy(<usize>load<u32>(s + S_PTR) + len, p, n);
