@@ -47,7 +47,20 @@ interface Vector {
   hosts?: string[]; // extension: only on these hosts
 }
 
+/** AIP's value matchers: "!null" (present), ">0" and ">=0" (numbers). */
+function matcher(expected: string, actual: unknown): boolean | null {
+  if (expected === "!null") return actual !== null && actual !== undefined;
+  if (expected === ">0") return typeof actual === "number" && actual > 0;
+  if (expected === ">=0") return typeof actual === "number" && actual >= 0;
+  return null;
+}
+
 function deepSubset(expected: unknown, actual: unknown, path: string, failures: string[]): void {
+  if (typeof expected === "string") {
+    const m = matcher(expected, actual);
+    if (m === false) failures.push(`${path}: expected ${expected}, got ${JSON.stringify(actual)}`);
+    if (m !== null) return;
+  }
   if (expected !== null && typeof expected === "object" && !Array.isArray(expected)) {
     if (actual === null || typeof actual !== "object") {
       failures.push(`${path}: expected an object, got ${JSON.stringify(actual)}`);
@@ -88,6 +101,10 @@ async function runDecision(driver: HostDriver, v: Vector, failures: string[]): P
     const rf = { ...e.response_format };
     if (i.request_id !== undefined && rf.id === undefined) rf.id = i.request_id;
     deepSubset(rf, out.response, "response", failures);
+  }
+  const responseText = out.response === null ? "" : JSON.stringify(out.response);
+  for (const s of e.response_not_contains ?? []) {
+    if (responseText.includes(s)) failures.push(`the response reveals ${JSON.stringify(s)}: ${responseText}`);
   }
   if ("forwarded" in e && e.forwarded !== out.forwarded) failures.push(`forwarded: expected ${e.forwarded}, got ${out.forwarded}`);
   if ("reply" in e && e.reply !== (out.response !== null)) failures.push(`reply: expected ${e.reply}, got ${out.response !== null}`);

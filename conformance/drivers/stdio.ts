@@ -1,0 +1,247 @@
+// The stdio proxy, end to end: every vector is sent by a client over the pipes of a real `toolgate proxy`
+// process, in front of a small MCP server (stdio-upstream.mjs) that reports each line it receives. What
+// the client receives is the response; what the server reports is `forwarded`; the proxy's audit log gives
+// the decision, violation, rule and reason it recorded. `ask` is answered through MCP elicitation.
+//
+// Ordering makes this exact without sleeps: after each message the driver sends a sentinel (a client
+// response, which always passes) and waits until the server reports it; everything the message caused was
+// written to the client and the audit log before that.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { requestText, type DecisionInput, type DecisionOutcome, type HostDriver, type ResponseInput, type ResponseOutcome } from "../types.ts";
+import { ProxyProcess, packageRoot, type Line } from "./stdio-process.ts";
+
+const UPSTREAM = join(packageRoot(), "conformance", "drivers", "stdio-upstream.mjs");
+const MULTI_LINE = "MCP's stdio transport frames one message per line and forbids embedded newlines; a message written over several lines arrives as several messages";
+/**
+ * A valid message written over several lines cannot cross the stdio transport as one message. (Invalid text
+ * over several lines is sent as it is: each of its lines must be refused, which the vector can check.)
+ */
+function multiLineMessage(raw: string | undefined): boolean {
+  if (raw === undefined || !raw.replace(/\r?\n$/, "").includes("\n")) return false;
+  try {
+    JSON.parse(raw);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Short, so `user_response: timeout` vectors take a moment, not a minute; long enough for a loaded machine to answer. */
+const ASK_TIMEOUT = "2s";
+
+interface Session {
+  /** The policy text running. */
+  key: string;
+  proc: ProxyProcess;
+  policyFile: string;
+  auditFile: string;
+  answerFile: string;
+  auditLines: number;
+  /** A question is still open in the proxy (an ask vector without an answer): not reusable. */
+  tainted: boolean;
+}
+
+/** The upstream server's report of a line it received (see stdio-upstream.mjs), or null. */
+function receipt(l: Line): { id: unknown; method: string } | null {
+  const r = l.msg?.method === "notifications/message" ? l.msg.params?.data?.["toolgate-upstream-received"] : undefined;
+  if (!r || typeof r !== "object") return null;
+  let id: unknown = null;
+  let method = "";
+  for (const k of Object.keys(r)) {
+    if (k.startsWith("id=")) id = JSON.parse(k.slice(3));
+    else if (k.startsWith("method=")) method = k.slice(7);
+  }
+  return { id, method };
+}
+
+/** A vector this host cannot express; the runner reports it as skipped (with the reason). */
+export class NotApplicable extends Error {
+  override name = "NotApplicable";
+}
+
+const isErrorReply = (l: Line) => l.msg !== undefined && l.msg !== null && typeof l.msg === "object" && "error" in l.msg && !("method" in l.msg);
+
+export class StdioDriver implements HostDriver {
+  readonly name = "stdio";
+  private dir = "";
+  private session: Session | null = null;
+  private count = 0;
+  private sentinels = 0;
+
+  async open(): Promise<void> {
+    this.dir = mkdtempSync(join(tmpdir(), "toolgate-stdio-conformance-"));
+  }
+
+  async close(): Promise<void> {
+    await this.retire();
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async retire(): Promise<void> {
+    const s = this.session;
+    this.session = null;
+    if (s) await s.proc.stop(2000);
+  }
+
+  /**
+   * A proxy running this policy. A running proxy is reused (hot-reloading the vector's policy with SIGHUP),
+   * except where state could carry over: rate limits, previous calls, an open question. TOOLGATE_STDIO_FRESH=1
+   * starts a new proxy for every vector.
+   */
+  private async sessionFor(policy: string | null, fresh: boolean): Promise<Session> {
+    if (policy === null) throw new NotApplicable("the stdio proxy does not start without a policy (it exits with an error), so no message is ever decided without one");
+    const s = this.session;
+    if (s && !fresh && !s.tainted && process.env.TOOLGATE_STDIO_FRESH !== "1") {
+      if (s.key === policy) return s;
+      if (await this.reload(s, policy)) return s;
+    }
+    await this.retire();
+    const n = ++this.count;
+    const policyFile = join(this.dir, `policy-${n}.yaml`);
+    const auditFile = join(this.dir, `audit-${n}.jsonl`);
+    const answerFile = join(this.dir, `answer-${n}.json`);
+    writeFileSync(policyFile, policy);
+    const proc = new ProxyProcess({
+      args: [
+        "proxy", "--policy", policyFile, "--audit", auditFile, "--ask-timeout", ASK_TIMEOUT, "--approval", "elicitation",
+        "--home", "/home/agent", "--cwd", "/work", "--no-reload", "--", process.execPath, UPSTREAM, answerFile,
+      ],
+    });
+    const session: Session = { key: policy, proc, policyFile, auditFile, answerFile, auditLines: 0, tainted: false };
+    this.session = session;
+    // The client's side of the MCP handshake, declaring elicitation so that `ask` reaches us.
+    proc.send({
+      jsonrpc: "2.0", id: "init", method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: { elicitation: {} }, clientInfo: { name: "toolgate-conformance", version: "1.0.0" } },
+    });
+    await proc.next((l) => l.msg?.id === "init", 0, 20_000, "the answer to initialize");
+    proc.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    await this.sync(session);
+    session.auditLines = this.audit(session).length;
+    return session;
+  }
+
+  /** Swap the running proxy's policy (the proxy's hot reload). False when it refused the policy. */
+  private async reload(s: Session, policy: string): Promise<boolean> {
+    const outcomes = () => s.proc.stderr.split(/Policy reloaded:|policy reload failed/).length;
+    const before = outcomes();
+    writeFileSync(s.policyFile, policy);
+    s.proc.child.kill("SIGHUP");
+    await s.proc.waitFor(() => outcomes() > before, 20_000, "the policy reload");
+    if (s.proc.stderr.lastIndexOf("policy reload failed") > s.proc.stderr.lastIndexOf("Policy reloaded:")) return false;
+    s.key = policy;
+    this.newRecords(s);
+    return true;
+  }
+
+  /** Send a sentinel and wait until the server reports it. Returns the index of that report. */
+  private async sync(s: Session): Promise<number> {
+    const id = `sentinel-${++this.sentinels}`;
+    const from = s.proc.lines.length;
+    s.proc.send({ jsonrpc: "2.0", id, result: {} });
+    const line = await s.proc.next((l) => receipt(l)?.id === id, from, 10_000, `the server to receive ${id}`);
+    return s.proc.lines.indexOf(line);
+  }
+
+  private audit(s: Session): Record<string, any>[] {
+    if (!existsSync(s.auditFile)) return [];
+    return readFileSync(s.auditFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  }
+
+  /** Audit records written since the last call. */
+  private newRecords(s: Session): Record<string, any>[] {
+    const all = this.audit(s);
+    const fresh = all.slice(s.auditLines);
+    s.auditLines = all.length;
+    return fresh;
+  }
+
+  async decide(policy: string | null, input: DecisionInput): Promise<DecisionOutcome> {
+    if (multiLineMessage(input.raw)) throw new NotApplicable(MULTI_LINE);
+    // Rate-limit buckets live in the proxy: those vectors get a proxy of their own.
+    const fresh = (input.previousCalls ?? 0) > 0 || /rate_limit/.test(policy ?? "");
+    const s = await this.sessionFor(policy, fresh);
+    for (let i = 0; i < (input.previousCalls ?? 0); i++) s.proc.send(requestText(input, `prior-${i}`));
+    if (input.previousCalls) await this.sync(s);
+    this.newRecords(s);
+
+    const from = s.proc.lines.length;
+    s.proc.send(requestText(input));
+    const end = await this.sync(s);
+    const window = s.proc.lines.slice(from, end);
+    const question = window.find((l) => l.msg?.method === "elicitation/create");
+    if (question) {
+      const answer = input.userResponse;
+      if (answer === "approve" || answer === "deny") {
+        s.proc.send({ jsonrpc: "2.0", id: question.msg.id, result: { action: answer === "approve" ? "accept" : "decline" } });
+      }
+      if (answer === undefined) s.tainted = true;
+      else {
+        const after = s.proc.lines.length;
+        await s.proc.next((l) => isErrorReply(l) || (receipt(l) !== null && !String(receipt(l)!.id).startsWith("sentinel-")), after, 10_000, "the outcome of the approval");
+      }
+    }
+    const seen = s.proc.lines.slice(from);
+    const forwarded = seen.some((l) => {
+      const r = receipt(l);
+      return r !== null && !String(r.id).startsWith("sentinel-");
+    });
+    const reply = seen.find(isErrorReply)?.msg ?? null;
+    const record = this.newRecords(s).filter((r) => "decision" in r).pop();
+
+    let decision = (record?.decision ?? "ALLOW") as string;
+    if (decision === "ALLOW_MONITOR") decision = "ALLOW";
+    if (question && input.userResponse === undefined) decision = "ASK";
+    const open = decision === "ALLOW" || decision === "ASK";
+    return {
+      decision: decision as DecisionOutcome["decision"],
+      errorCode: open ? null : (record?.error_code ?? reply?.error?.code ?? null),
+      violation: record?.violation ?? false,
+      response: reply,
+      forwarded,
+      rule: record?.rule ?? "",
+      reason: record?.reason ?? "",
+    };
+  }
+
+  async respond(policy: string, input: ResponseInput): Promise<ResponseOutcome> {
+    if (multiLineMessage(input.raw)) throw new NotApplicable(MULTI_LINE);
+    const s = await this.sessionFor(policy, false);
+    let id: string | number = `answer-${++this.sentinels}`;
+    let text: string;
+    if (input.content !== undefined) {
+      // The text is the only string value of the answer, so DLP sees exactly what the vector gives.
+      text = JSON.stringify({ jsonrpc: "2.0", id, result: { text: input.content } });
+    } else {
+      text = input.raw ?? "";
+      try {
+        const rawId = JSON.parse(text)?.id;
+        if (typeof rawId === "string" || typeof rawId === "number") id = rawId; // the proxy matches tools/list answers by id
+      } catch {
+        // not JSON: sent as the answer to our request anyway
+      }
+    }
+    writeFileSync(s.answerFile, JSON.stringify({ id, text }));
+    this.newRecords(s);
+    const from = s.proc.lines.length;
+    s.proc.send({ jsonrpc: "2.0", id, method: input.requestMethod === "tools/list" ? "tools/list" : "ping" });
+    const end = await this.sync(s);
+    rmSync(s.answerFile, { force: true });
+    const seen = s.proc.lines.slice(from, end);
+    const refused = seen.find(isErrorReply);
+    const asked = seen.findIndex((l) => receipt(l) !== null && JSON.stringify(receipt(l)!.id) === JSON.stringify(id));
+    if (asked < 0) throw new Error(`the policy refused the request that fetches the server message: ${refused?.text ?? "no answer"}`);
+    const output = seen.slice(asked + 1).filter((l) => receipt(l) === null).map((l) => l.text);
+    const events = this.newRecords(s)
+      .filter((r) => r.event === "DLP_TRIGGERED")
+      .map((r) => ({ rule: r.dlp_rule as string, count: r.dlp_match_count as number }));
+    if (input.content !== undefined) {
+      const got = output.length === 1 ? JSON.parse(output[0])?.result?.text : undefined;
+      if (typeof got !== "string") throw new Error(`unexpected answer through the proxy: ${output.join("\n")}`);
+      return { output: got, events };
+    }
+    return { output: output.join("\n"), events };
+  }
+}
