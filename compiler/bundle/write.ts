@@ -137,9 +137,6 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
   if (policy.metadata.signature) {
     problem(policy.metadata.signature, "metadata.signature", "policy signatures are not supported yet", "remove the signature");
   }
-  if (policy.dlp?.enabled && policy.dlp.detectEncoding) {
-    problem(policy.dlp, "spec.dlp.detect_encoding", "detect_encoding is not supported yet", "set detect_encoding: false");
-  }
 
   const pool = new Pool();
   let dfaStates = 0;
@@ -247,6 +244,7 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
   if (allMethods) flags |= ConfigFlag.ALL_METHODS;
   if (dlp && patterns.length) flags |= ConfigFlag.DLP;
   if (dlp?.filterStderr) flags |= ConfigFlag.DLP_STDERR;
+  if (dlp?.detectEncoding) flags |= ConfigFlag.DETECT_ENCODING;
   const config = new Uint8Array(CONFIG_SIZE);
   const cv = new DataView(config.buffer);
   cv.setUint32(4, flags, true);

@@ -7,6 +7,7 @@ import * as bundle from "./bundle";
 import { arenaAlloc } from "./arena";
 import { dfaIsMatch, dfaFind } from "./dfa";
 import { utf8Decode, decodedSize } from "./utf8";
+import { redactEncoded } from "./encoded";
 
 let counts: usize = 0; // u32 per pattern: matches in this call, then u32 per pattern: encoded hits
 let patternCount: u32 = 0;
@@ -110,8 +111,18 @@ function replaceAll(fwd: usize, rev: usize, p: usize, n: usize, name: usize, nam
   return replaced;
 }
 
-/** Redact [p, p+n). Returns the redacted text, or null when nothing matched. */
+/**
+ * Redact [p, p+n): the patterns, then (detect_encoding) secrets inside base64/hex segments of the result.
+ * Returns the redacted text, or null when nothing matched.
+ */
 export function redact(p: usize, n: usize): Buf | null {
+  const plain = redactPlain(p, n);
+  if (!bundle.hasFlag(bundle.CF_DETECT_ENCODING)) return plain;
+  const encoded = plain === null ? redactEncoded(p, n) : redactEncoded(plain.ptr, plain.len);
+  return encoded !== null ? encoded : plain;
+}
+
+function redactPlain(p: usize, n: usize): Buf | null {
   const any = load<u32>(bundle.dlp, 4);
   if (any != bundle.EMPTY && !dfaIsMatch(bundle.data + any, p, n)) return null;
   let cur = p;
