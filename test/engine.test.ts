@@ -156,3 +156,52 @@ describe("memory", () => {
     expect(e.memoryBytes).toBe(before);
   });
 });
+
+describe("streams", () => {
+  const e = newEngine();
+  e.loadBundle(compiled().bytes);
+  const dec = new TextDecoder();
+
+  it("redacts a secret split across chunks of a line stream, and passes only whole lines", () => {
+    const s = e.openStream("lines");
+    const a = s.write("first line\nkey AKIA1234");
+    expect(dec.decode(a.output)).toBe("first line\n");
+    const b = s.write("567890ABCDEF and more\nlast");
+    expect(dec.decode(b.output)).toBe("key [REDACTED:AWS Key] and more\n");
+    expect(b.events).toEqual([{ rule: "AWS Key", count: 1 }]);
+    expect(dec.decode(s.end().output)).toBe("last");
+    expect(() => s.write("x")).toThrow(/ended/);
+  });
+
+  it("redacts inside SSE events cut into small chunks and keeps the events valid", () => {
+    const msg = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "k=AKIA1234567890ABCDEF" }] } });
+    const text = `event: message\nid: 7\ndata: ${msg}\n\n: keep-alive\n\n`;
+    const s = e.openStream("sse");
+    let out = "";
+    for (let i = 0; i < text.length; i += 5) out += dec.decode(s.write(text.slice(i, i + 5)).output);
+    out += dec.decode(s.end().output);
+    expect(out).not.toContain("AKIA");
+    const events = out.split("\n\n").filter(Boolean);
+    expect(events).toHaveLength(2);
+    const data = events[0].split("\n").find((l) => l.startsWith("data: "))!.slice(6);
+    expect(JSON.parse(data).result.content[0].text).toBe("k=[REDACTED:AWS Key]");
+    expect(events[0]).toContain("event: message");
+    expect(events[0]).toContain("id: 7");
+    expect(events[1]).toBe(": keep-alive");
+  });
+
+  it("keeps engine memory flat over many streams", () => {
+    for (let i = 0; i < 200; i++) {
+      const s = e.openStream("sse");
+      s.write("data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n");
+      s.end();
+    }
+    const before = e.memoryBytes;
+    for (let i = 0; i < 20_000; i++) {
+      const s = e.openStream(i % 2 ? "sse" : "lines");
+      s.write("data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"x\":\"AKIA1234567890ABCDEF\"}}\n\n");
+      s.end();
+    }
+    expect(e.memoryBytes).toBe(before);
+  });
+});

@@ -40,7 +40,8 @@ function append(s: usize, p: usize, n: usize): void {
   if (len + n > cap) {
     cap = cap == 0 ? 4096 : cap;
     while (cap < len + n) cap <<= 1;
-    store<u32>(s + S_PTR, <u32>heap.realloc(<usize>load<u32>(s + S_PTR), cap + SLACK));
+    const old = <usize>load<u32>(s + S_PTR);
+    store<u32>(s + S_PTR, <u32>(old == 0 ? heap.alloc(cap + SLACK) : heap.realloc(old, cap + SLACK)));
     store<u32>(s + S_CAP, <u32>cap);
   }
   memory.copy(<usize>load<u32>(s + S_PTR) + len, p, n);
