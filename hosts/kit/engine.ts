@@ -5,6 +5,13 @@
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** Lowercase hex without Node's Buffer, so the kit also runs in a Worker. */
+function hex(b: Uint8Array): string {
+  let s = "";
+  for (const x of b) s += x.toString(16).padStart(2, "0");
+  return s;
+}
+
 export type VerdictKind = "forward" | "reply" | "ask" | "drop" | "rewrite";
 export type Decision = "ALLOW" | "BLOCK" | "ASK" | "RATE_LIMITED" | "PROTECTED_PATH";
 export type MessageKind = "request" | "notification" | "response" | "invalid";
@@ -191,7 +198,7 @@ export class Engine {
     if (status !== 0) throw new BundleError(status);
     this.bundle = bundle.slice();
     const hp = this.ex.tg_policy_hash();
-    this.hashHex = Buffer.from(this.bytes.subarray(hp, hp + 32)).toString("hex");
+    this.hashHex = hex(this.bytes.subarray(hp, hp + 32));
     this.dlpNames = [];
     for (let i = 0; ; i++) {
       const r = this.ex.tg_dlp_name(i);
