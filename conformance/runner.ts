@@ -170,7 +170,9 @@ export async function runFiles(driver: HostDriver, files: string[], onResult?: (
           if (v.input.type === "response") await runResponse(driver, v, failures);
           else await runDecision(driver, v, failures);
         } catch (e) {
-          failures.push(`error: ${(e as Error).message}`);
+          // Any driver's NotApplicable (matched by name: drivers may define their own class)
+          if ((e as Error).name === "NotApplicable") r.skipped = `not applicable: ${(e as Error).message}`;
+          else failures.push(`error: ${(e as Error).message}`);
         }
       }
       r.ok = !r.skipped && failures.length === 0;

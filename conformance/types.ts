@@ -41,6 +41,14 @@ export interface ResponseOutcome {
   events: { rule: string; count: number }[];
 }
 
+/**
+ * Thrown by a driver for a vector its transport cannot carry at all (a multi-line message on a line-framed
+ * stdio pipe; "no policy loaded" on a host that refuses to start without one). Counted as skipped, with the reason.
+ */
+export class NotApplicable extends Error {
+  override name = "NotApplicable";
+}
+
 export interface HostDriver {
   readonly name: string;
   open(): Promise<void>;

@@ -1,7 +1,9 @@
 // Builds everything the tests and the CLI need, from sources only:
 //   1. Unicode tables for the engine (generated from this Node's Unicode data),
 //   2. engine.wasm (AssemblyScript), plus small test harness modules from engine-as/test/*.entry.ts,
-//   3. the CLI bundle (esbuild).
+//   3. the CLI bundle (esbuild),
+//   4. the Worker bundle (esbuild) in build/worker/,
+//   5. the Envoy filter (AssemblyScript) build/envoy-filter.wasm.
 // Each step prints one line; a failing step stops the build with its compiler output.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
@@ -56,5 +58,17 @@ if (existsSync(cli)) {
     cli, "--bundle", "--platform=node", "--format=esm", "--target=node20", "--packages=external",
     "--outfile=build/cli.mjs", "--log-level=warning",
   ]);
+}
+// 4. The Worker bundle (esbuild): build/worker/ with worker.mjs, engine.wasm and policy.tgb.
+const worker = join(root, "hosts", "worker", "build.mjs");
+if (existsSync(worker)) {
+  log("worker");
+  run(process.execPath, [worker]);
+}
+// 5. The Envoy filter: the engine's sources plus proxy-wasm glue, build/envoy-filter.wasm.
+const envoyFilter = join(root, "hosts", "envoy", "build.mjs");
+if (existsSync(envoyFilter)) {
+  log("envoy-filter.wasm");
+  run(process.execPath, [envoyFilter, "--quiet"]);
 }
 log(`done (engine.wasm ${statSync(join(root, "build", "engine.wasm")).size} bytes)`);
