@@ -19,10 +19,6 @@ export function normalize(r: Ranges): Ranges {
   return out;
 }
 
-export function union(a: Ranges, b: Ranges): Ranges {
-  return normalize(a.concat(b));
-}
-
 /** Complement within [0, MAX_RUNE]; the input must be normalized. */
 export function negate(r: Ranges): Ranges {
   const out: Ranges = [];
@@ -32,21 +28,6 @@ export function negate(r: Ranges): Ranges {
     next = r[i + 1] + 1;
   }
   if (next <= MAX_RUNE) out.push(next, MAX_RUNE);
-  return out;
-}
-
-/** Intersection of two normalized sets. */
-export function intersect(a: Ranges, b: Ranges): Ranges {
-  const out: Ranges = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    const lo = Math.max(a[i], b[j]);
-    const hi = Math.min(a[i + 1], b[j + 1]);
-    if (lo <= hi) out.push(lo, hi);
-    if (a[i + 1] < b[j + 1]) i += 2;
-    else j += 2;
-  }
   return out;
 }
 
@@ -69,6 +50,3 @@ export function contains(r: Ranges, c: number): boolean {
   return false;
 }
 
-export function isEmpty(r: Ranges): boolean {
-  return r.length === 0;
-}

@@ -63,12 +63,27 @@ export function tooLarge(maxStates: number): RegexError {
   );
 }
 
+/** Most thread steps one DFA construction may take (about a second). */
+export const MAX_WORK = 5_000_000;
+
+function tooMuchWork(): RegexError {
+  return new RegexError(
+    "pattern too large: building its DFA takes too long (too many overlapping partial matches)",
+    0,
+    "narrow a `.*` or `\\w+` that runs next to other repeats, or lower a large counted repetition like {1,1000}",
+  );
+}
+
 // Entries of a state: a thread is node * 32 + pending check; a tentative match (one whose U+FFFD
 // reading is not confirmed yet) is -(1 + delay * 32 + wait state).
 const SHIFT = 32;
 
-// Most pairs one domination question may explore before giving up (answering "no", which is safe).
-const MAX_PAIRS = 20000;
+// Most pairs one domination question may explore, and all questions of one DFA together, before
+// giving up (answering "no", which is safe).
+const MAX_PAIRS = 5000;
+const MAX_DOMINATION_WORK = 100_000;
+// How many kept threads a new thread is compared with, from each end of the list.
+const PRUNE_WINDOW = 8;
 
 /** Builds the DFA; throws RegexError when it needs more than maxStates states. */
 export function buildDfa(nfa: Nfa, mode: Mode, maxStates: number): Dfa {
@@ -171,81 +186,131 @@ export function buildDfa(nfa: Nfa, mode: Mode, maxStates: number): Dfa {
     return t[x];
   };
 
+  // Byte values where any state's behaviour may change whatever its threads: UTF-8 structure (for the
+  // U+FFFD checks) and the word / newline distinctions assertions and contexts need.
+  const fixedCut = new Uint8Array(257);
+  for (const c of [0, 256, 0x80, 0x90, 0xa0, 0xc0, 0xc2, 0xe0, 0xe1, 0xed, 0xee, 0xf0, 0xf1, 0xf4, 0xf5]) fixedCut[c] = 1;
+  // The part of it assertions need (what domination must look at besides the threads' edges).
+  const flagCut = new Uint8Array(257);
+  if (needWord) for (const c of [0x30, 0x3a, 0x41, 0x5b, 0x5f, 0x60, 0x61, 0x7b]) flagCut[c] = 1;
+  if (needNL || needEndNL) flagCut[0x0a] = flagCut[0x0b] = 1;
+  for (let c = 0; c < 257; c++) fixedCut[c] |= flagCut[c];
+  // The distinct assertion sets a byte input can produce after each context.
+  const byteFlags: number[][] = [0, 1, 2, 3].map((ctx) => [...new Set(Array.from({ length: C }, (_, x) => flags[ctx * I + x]))]);
+  const cutMark = new Int32Array(257);
+  let cutGen = 0;
+  // Edge boundaries of the Bytes nodes in a closure.
+  const cutCache = new Map<number, Int32Array>();
+  const leafCuts = (node: number, f: number): Int32Array => {
+    const key = node * 64 + f;
+    let c = cutCache.get(key);
+    if (c) return c;
+    const list: number[] = [];
+    const leaves = closure(node, f);
+    for (let i = 0; i < leaves.length; i++) {
+      if (op[leaves[i]] !== OP_BYTES) continue;
+      for (const e of nodes[leaves[i]].edges) list.push(e.lo, e.hi + 1);
+    }
+    c = Int32Array.from(list);
+    cutCache.set(key, c);
+    return c;
+  };
+
   // ---- Domination: may a thread at b be dropped because a higher-priority thread at a exists? ----
   // Yes if, in every future, a reaches Match no later than b does (then b's match is always cut, or in
   // Mode.Any never needed). Decided as a greatest fixpoint over the pairs the question reaches, with the
-  // same assertion context and the same pending check for both threads.
+  // same assertion context and the same pending check for both threads. The work is bounded (per
+  // question and per DFA); past the bound the answer is "no", which only costs states, never correctness.
   const domMemo = new Map<number, boolean>();
   const pairKey = (ctx: number, a: number, b: number) => (ctx * N + a) * N + b;
-  const hasMatch = (c: Int32Array) => {
-    for (let i = 0; i < c.length; i++) if (op[c[i]] === OP_MATCH) return true;
-    return false;
+  const matchCache = new Map<number, boolean>();
+  const closureHasMatch = (n: number, f: number): boolean => {
+    const key = n * 64 + f;
+    let m = matchCache.get(key);
+    if (m === undefined) {
+      m = false;
+      const c = closure(n, f);
+      for (let i = 0; i < c.length; i++) if (op[c[i]] === OP_MATCH) m = true;
+      matchCache.set(key, m);
+    }
+    return m;
   };
-  const stepAll = (leaves: Int32Array, x: number): number[] => {
-    const r: number[] = [];
+  let domBudget = MAX_DOMINATION_WORK;
+  const movesA = new Int32Array(N + 1);
+  const movesB = new Int32Array(N + 1);
+  const stepInto = (out: Int32Array, leaves: Int32Array, x: number): number => {
+    let n = 0;
     for (let i = 0; i < leaves.length; i++) {
       if (op[leaves[i]] !== OP_BYTES) continue;
       const m = moveOf(leaves[i], x);
-      if (m >= 0) r.push(m >> 2, m & 3);
+      if (m >= 0) out[n++] = m;
     }
-    return r;
+    return n;
   };
+  const domCut = new Int32Array(257);
+  let domGen = 0;
   const dominates = (ctx: number, a: number, b: number): boolean => {
     const root = pairKey(ctx, a, b);
     const known = domMemo.get(root);
     if (known !== undefined) return known;
-    const index = new Map<number, number>();
-    const keys: number[] = [];
+    if (domBudget <= 0) return false;
+    const index = new Map<number, number>([[root, 0]]);
+    const keys: number[] = [root];
     const reqs: (number[][] | null)[] = []; // null: false outright; else every list needs one true pair
-    const todo = [root];
-    index.set(root, 0);
-    keys.push(root);
-    while (todo.length > 0) {
-      if (keys.length > MAX_PAIRS) {
+    for (let i = 0; i < keys.length; i++) {
+      if (i >= MAX_PAIRS || --domBudget <= 0) {
         domMemo.set(root, false);
         return false;
       }
-      const k = todo.pop()!;
-      const i = index.get(k)!;
+      const k = keys[i];
       const pb = k % N;
       const pa = Math.floor(k / N) % N;
       const pc = Math.floor(k / N / N);
       const list: number[][] = [];
       let ok = true;
+      // Only classes where an edge of either thread (or an assertion's view) changes need a look.
+      domGen++;
+      for (const f of byteFlags[pc]) {
+        const ca = leafCuts(pa, f);
+        for (let j = 0; j < ca.length; j++) domCut[ca[j]] = domGen;
+        const cb = leafCuts(pb, f);
+        for (let j = 0; j < cb.length; j++) domCut[cb[j]] = domGen;
+      }
       for (let x = 0; x < I && ok; x++) {
+        if (x > 0 && x < C && domCut[bounds[x]] !== domGen && !flagCut[bounds[x]]) continue;
         const f = flags[pc * I + x];
-        const A = closure(pa, f);
-        if (hasMatch(A)) continue;
-        const B = closure(pb, f);
-        if (hasMatch(B)) {
+        if (closureHasMatch(pa, f)) continue;
+        if (closureHasMatch(pb, f)) {
           ok = false;
           break;
         }
         if (x >= C) continue;
-        const mA = stepAll(A, x);
-        const mB = stepAll(B, x);
+        const na = stepInto(movesA, closure(pa, f), x);
+        const nb = stepInto(movesB, closure(pb, f), x);
         const nctx = ctxAfter[x];
-        for (let j = 0; j < mB.length && ok; j += 2) {
-          const t2 = mB[j];
-          const cand: number[] = [];
+        for (let j = 0; j < nb && ok; j++) {
+          const t2 = movesB[j] >> 2;
+          const tag = movesB[j] & 3;
+          let cand: number[] | undefined;
           let sat = false;
-          for (let q = 0; q < mA.length; q += 2) {
-            if (mA[q + 1] !== mB[j + 1]) continue;
-            if (mA[q] === t2) {
+          for (let q = 0; q < na; q++) {
+            if ((movesA[q] & 3) !== tag) continue;
+            const t1 = movesA[q] >> 2;
+            if (t1 === t2) {
               sat = true;
               break;
             }
-            const ck = pairKey(nctx, mA[q], t2);
+            const ck = pairKey(nctx, t1, t2);
             const m = domMemo.get(ck);
             if (m === true) {
               sat = true;
               break;
             }
             if (m === false) continue;
-            cand.push(ck);
+            (cand ??= []).push(ck);
           }
           if (sat) continue;
-          if (cand.length === 0) {
+          if (!cand) {
             ok = false;
             break;
           }
@@ -254,28 +319,32 @@ export function buildDfa(nfa: Nfa, mode: Mode, maxStates: number): Dfa {
             if (!index.has(ck)) {
               index.set(ck, keys.length);
               keys.push(ck);
-              todo.push(ck);
             }
           }
         }
       }
-      reqs[i] = ok ? list : null;
+      reqs.push(ok ? list : null);
     }
+    // Greatest fixpoint: start from "all true", falsify pairs whose requirement lost its last candidate.
+    const n = keys.length;
     const val = reqs.map((r) => r !== null);
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (let i = 0; i < keys.length; i++) {
-        if (!val[i]) continue;
-        for (const cand of reqs[i]!) {
-          if (!cand.some((ck) => val[index.get(ck)!])) {
-            val[i] = false;
-            changed = true;
-            break;
-          }
+    const left: number[][] = reqs.map((r) => (r ? r.map((c) => c.length) : []));
+    const users: number[][] = keys.map(() => []); // pair -> [pair, requirement, ...] that list it
+    reqs.forEach((r, i) => r?.forEach((cand, k) => cand.forEach((ck) => users[index.get(ck)!].push(i, k))));
+    const queue: number[] = [];
+    for (let i = 0; i < n; i++) if (!val[i]) queue.push(i);
+    while (queue.length > 0) {
+      const j = queue.pop()!;
+      const u = users[j];
+      for (let q = 0; q < u.length; q += 2) {
+        const i = u[q];
+        if (val[i] && --left[i][u[q + 1]] === 0) {
+          val[i] = false;
+          queue.push(i);
         }
       }
     }
-    for (let i = 0; i < keys.length; i++) domMemo.set(keys[i], val[i]);
+    for (let i = 0; i < n; i++) domMemo.set(keys[i], val[i]);
     return val[0];
   };
 
@@ -318,6 +387,7 @@ export function buildDfa(nfa: Nfa, mode: Mode, maxStates: number): Dfa {
   const dead = intern(CTX_OTHER, 0, []);
   const match = mode === Mode.Any ? intern(CTX_OTHER, 1, []) : -1;
 
+  let work = 0; // threads stepped so far: construction time is bounded, not just the state count
   const seenLeaf = new Int32Array(N * SHIFT);
   const seenOut = new Int32Array(N * SHIFT);
   let gen = 0;
@@ -351,6 +421,8 @@ export function buildDfa(nfa: Nfa, mode: Mode, maxStates: number): Dfa {
 
   /** One transition on input x (a byte class, or C + EOT_*). Fills outList, delay, matched. */
   const step = (entries: Int32Array, ctx: number, x: number): void => {
+    work += entries.length + 1;
+    if (work > MAX_WORK) throw tooMuchWork();
     gen++;
     outList = [];
     negSeen.length = 0;
@@ -403,59 +475,35 @@ export function buildDfa(nfa: Nfa, mode: Mode, maxStates: number): Dfa {
     }
   };
 
-  /** Drops threads dominated by a higher-priority (Mode.First) or any other (Mode.Any) thread. */
+  /**
+   * Drops threads dominated by a higher-priority (Mode.First) or any other (Mode.Any) thread. Each thread
+   * is compared with a few kept ones only (the first and the latest), so long lists stay linear.
+   */
   const prune = (list: number[], ctx: number): number[] => {
     if (mode === Mode.Longest || list.length < 2) return list;
     const kept: number[] = [];
+    const beats = (k: number, e: number) =>
+      k >= 0 && e >= 0 && k % SHIFT === e % SHIFT && dominates(ctx, Math.floor(k / SHIFT), Math.floor(e / SHIFT));
     for (const e of list) {
       if (e >= 0) {
-        const p = e % SHIFT;
-        const n = Math.floor(e / SHIFT);
         let drop = false;
-        for (const k of kept) {
-          if (k >= 0 && k % SHIFT === p && dominates(ctx, Math.floor(k / SHIFT), n)) {
-            drop = true;
-            break;
-          }
+        const n = kept.length;
+        for (let i = 0; i < n && !drop; i++) {
+          if (i >= PRUNE_WINDOW && i < n - PRUNE_WINDOW) i = n - PRUNE_WINDOW;
+          work++;
+          drop = beats(kept[i], e);
         }
         if (drop) continue;
         if (mode === Mode.Any) {
-          for (let i = kept.length - 1; i >= 0; i--) {
-            const k = kept[i];
-            if (k >= 0 && k % SHIFT === p && dominates(ctx, n, Math.floor(k / SHIFT))) kept.splice(i, 1);
+          for (let i = kept.length - 1; i >= 0 && i >= kept.length - PRUNE_WINDOW; i--) {
+            work++;
+            if (beats(e, kept[i])) kept.splice(i, 1);
           }
         }
       }
       kept.push(e);
     }
     return kept;
-  };
-
-  // Byte values where any state's behaviour may change whatever its threads: UTF-8 structure (for the
-  // U+FFFD checks) and the word / newline distinctions assertions and contexts need.
-  const fixedCut = new Uint8Array(257);
-  for (const c of [0, 256, 0x80, 0x90, 0xa0, 0xc0, 0xc2, 0xe0, 0xe1, 0xed, 0xee, 0xf0, 0xf1, 0xf4, 0xf5]) fixedCut[c] = 1;
-  if (needWord) for (const c of [0x30, 0x3a, 0x41, 0x5b, 0x5f, 0x60, 0x61, 0x7b]) fixedCut[c] = 1;
-  if (needNL || needEndNL) fixedCut[0x0a] = fixedCut[0x0b] = 1;
-  // The distinct assertion sets a byte input can produce after each context.
-  const byteFlags: number[][] = [0, 1, 2, 3].map((ctx) => [...new Set(Array.from({ length: C }, (_, x) => flags[ctx * I + x]))]);
-  const cutMark = new Int32Array(257);
-  let cutGen = 0;
-  // Edge boundaries of the Bytes nodes in a closure.
-  const cutCache = new Map<number, Int32Array>();
-  const leafCuts = (node: number, f: number): Int32Array => {
-    const key = node * 64 + f;
-    let c = cutCache.get(key);
-    if (c) return c;
-    const list: number[] = [];
-    const leaves = closure(node, f);
-    for (let i = 0; i < leaves.length; i++) {
-      if (op[leaves[i]] !== OP_BYTES) continue;
-      for (const e of nodes[leaves[i]].edges) list.push(e.lo, e.hi + 1);
-    }
-    c = Int32Array.from(list);
-    cutCache.set(key, c);
-    return c;
   };
 
   const starts: number[] = [];
@@ -516,5 +564,9 @@ export function buildDfa(nfa: Nfa, mode: Mode, maxStates: number): Dfa {
     eot.set(eots[i], i * 4);
     delays[i] = stDelay[i];
   }
+  lastWork = work;
   return { numStates: n, numClasses: C, classOf, next, eot, delay: delays, start: starts, dead };
 }
+
+/** Thread steps the last buildDfa took (for measurements). */
+export let lastWork = 0;

@@ -16,7 +16,7 @@ export { validate } from "./serialize.ts";
 export { find, findAll, isMatch, replaceAll, runeWidth } from "./interpret.ts";
 
 export interface RegexLimits {
-  /** Most states one DFA may have (default 4096). */
+  /** Most states one DFA may have (default 4096; for compileAnyOf, DEFAULT_MAX_ANYOF_STATES). */
   maxStates?: number;
   /** Largest repeat count, and largest product of nested counts (default 1000, as in Go). */
   maxRepeat?: number;
@@ -30,7 +30,7 @@ export const DEFAULT_MAX_STATES = 4096;
 export const DEFAULT_MAX_ANYOF_STATES = 16384;
 
 // The product of any-of components may pass through this many times the limit before minimization.
-const PRODUCT_SLACK = 8;
+const PRODUCT_SLACK = 4;
 
 function parseWith(pattern: string, limits?: RegexLimits): Node {
   return parse(pattern, limits?.maxRepeat ?? MAX_REPEAT);
@@ -69,7 +69,14 @@ export function compileAnyOf(patterns: string[], limits?: RegexLimits): Uint8Arr
   if (asts.length === 0) asts.push({ k: "nomatch" });
   const max = limits?.maxStates ?? DEFAULT_MAX_ANYOF_STATES;
   const parts = asts.map((a) => minimize(buildDfa(buildNfa([a], false, true), Mode.Any, max)));
-  const dfa = parts.length === 1 ? parts[0] : minimize(product(parts, max * PRODUCT_SLACK));
+  let dfa = parts[0];
+  if (parts.length > 1) {
+    try {
+      dfa = minimize(product(parts, max * PRODUCT_SLACK));
+    } catch (e) {
+      throw e instanceof RegexError ? tooLarge(max) : e;
+    }
+  }
   if (dfa.numStates > max) throw tooLarge(max);
   return serialize(dfa, Kind.AnyOf);
 }

@@ -70,16 +70,10 @@ function unhex(c: number): number {
   return -1;
 }
 
-/** A pending item of a concatenation, with what a following repeat operator needs. */
-interface Item {
-  node: Node;
-}
-
 class Parser {
   private pos = 0;
   private flags: Flags = { i: false, m: false, s: false, U: false };
   private depth = 0;
-  private openParens: number[] = [];
 
   constructor(
     private readonly src: string,
@@ -135,7 +129,7 @@ class Parser {
   }
 
   private parseConcat(): Node {
-    const items: Item[] = [];
+    const items: Node[] = [];
     let lastRepeat = -1; // offset of the previous repeat operator, if the last thing parsed was one
     for (;;) {
       const c = this.peek();
@@ -149,7 +143,7 @@ class Parser {
       lastRepeat = -1;
       if (c === 0x28 /* ( */) {
         const n = this.parseGroup();
-        if (n) items.push({ node: n });
+        if (n) items.push(n);
         continue;
       }
       if (c === 0x5c && this.peek(this.pos + 1) === 0x51 /* \Q */) {
@@ -158,15 +152,15 @@ class Parser {
         const end = this.src.indexOf("\\E", start + 2);
         const lit = this.src.slice(start + 2, end < 0 ? this.src.length : end);
         this.pos = start + 2;
-        while (this.pos < start + 2 + lit.length) items.push({ node: this.literal(this.next()) });
+        while (this.pos < start + 2 + lit.length) items.push(this.literal(this.next()));
         this.pos = end < 0 ? this.src.length : end + 2;
         continue;
       }
-      items.push({ node: this.parseAtom() });
+      items.push(this.parseAtom());
     }
     if (items.length === 0) return EMPTY;
-    if (items.length === 1) return items[0].node;
-    return { k: "cat", subs: items.map((i) => i.node) };
+    if (items.length === 1) return items[0];
+    return { k: "cat", subs: items };
   }
 
   /** Whether a '{' here starts a well-formed {n}, {n,} or {n,m}; otherwise it is a literal. */
@@ -175,7 +169,7 @@ class Parser {
     return REPEAT.test(this.src);
   }
 
-  private parseRepeat(items: Item[], lastRepeat: number): void {
+  private parseRepeat(items: Node[], lastRepeat: number): void {
     const start = this.pos;
     const c = this.next();
     let min: number;
@@ -214,12 +208,11 @@ class Parser {
     if (items.length === 0) {
       this.fail("missing argument to repetition operator", expr, start, "there is nothing before it to repeat; escape it to match it literally");
     }
-    const last = items[items.length - 1];
-    const node: Node = { k: "repeat", min, max, greedy, sub: last.node };
+    const node: Node = { k: "repeat", min, max, greedy, sub: items[items.length - 1] };
     if (c === 0x7b && (min >= 2 || max >= 2) && !repeatIsValid(node, this.maxRepeat)) {
       this.fail("invalid repeat count", expr, start, `nested repeat counts multiply; their product is limited to ${this.maxRepeat}`);
     }
-    last.node = node;
+    items[items.length - 1] = node;
   }
 
   /** Parses "(" ... ")" and the (?...) forms. Returns undefined for a bare flag setting like (?i). */
@@ -277,11 +270,9 @@ class Parser {
       }
     }
     if (++this.depth > MAX_DEPTH) this.fail("expression nests too deeply", this.src, start);
-    this.openParens.push(start);
     const sub = this.parseAlt();
     if (this.peek() !== 0x29) this.fail("missing closing )", this.src, start, "add the missing `)` or escape the `(`");
     this.pos++;
-    this.openParens.pop();
     this.depth--;
     this.flags = saved;
     return capture ? { k: "capture", sub } : sub;

@@ -4,6 +4,9 @@
 
 import { type Dfa, tooLarge } from "./dfa.ts";
 
+// Most component steps one product may take (a second or so), whatever the state limit.
+const MAX_WORK = 40_000_000;
+
 /** Components must be Mode.Any DFAs: a single absorbing match state, the only one with delay > 0. */
 export function product(parts: Dfa[], maxStates: number): Dfa {
   const k = parts.length;
@@ -79,8 +82,25 @@ export function product(parts: Dfa[], maxStates: number): Dfa {
   let next = new Int32Array(64 * C);
   const eotList: number[] = [];
   const t = new Int32Array(k);
-  const rows = parts.map((d, i) => Int32Array.from(partClass[i]));
+  // All components' tables in one array, re-indexed by product class: component i, state s, class c is
+  // at base[i] + s * C + c.
+  const base = new Int32Array(k);
+  let size = 0;
+  parts.forEach((d, i) => {
+    base[i] = size;
+    size += d.numStates * C;
+  });
+  const tab = new Int32Array(size);
+  parts.forEach((d, i) => {
+    for (let s = 0; s < d.numStates; s++) {
+      for (let c = 0; c < C; c++) tab[base[i] + s * C + c] = d.next[s * d.numClasses + partClass[i][c]];
+    }
+  });
+  const matchAt = Int32Array.from(matchOf);
+  let work = 0;
   for (let id = 0; id < count; id++) {
+    work += C * k;
+    if (work > MAX_WORK) throw tooLarge(maxStates);
     if ((id + 1) * C > next.length) {
       const bigger = new Int32Array(next.length * 2);
       bigger.set(next);
@@ -95,9 +115,8 @@ export function product(parts: Dfa[], maxStates: number): Dfa {
     for (let c = 0; c < C; c++) {
       let hit = false;
       for (let i = 0; i < k; i++) {
-        const d = parts[i];
-        const s = d.next[store[o + i] * d.numClasses + rows[i][c]];
-        if (s === matchOf[i]) hit = true;
+        const s = tab[base[i] + store[o + i] * C + c];
+        if (s === matchAt[i]) hit = true;
         t[i] = s;
       }
       next[id * C + c] = hit ? match : intern(t);

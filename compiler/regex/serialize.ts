@@ -87,6 +87,7 @@ export function validate(buf: Uint8Array): boolean {
   if (!okState(T)) return false;
   for (let c = 0; c < 4; c++) if (!okState(v.getUint32(32 + c * 4, true))) return false;
   for (let b = 0; b < 256; b++) if (buf[HEADER + b] >= C) return false;
+  const anyOf = v.getUint16(6, true) === Kind.AnyOf;
   for (let s = 0; s < S; s++) {
     const row = TABLE + s * R;
     const off = s * R;
@@ -101,6 +102,8 @@ export function validate(buf: Uint8Array): boolean {
     }
     const d = v.getUint32(row + (C + 4) * 4, true);
     if (off > T ? d < 1 || d > 4 : d !== 0) return false;
+    // The runner checks any-of blobs only every few bytes: their match states must stay match states.
+    if (anyOf && off > T) for (let c = 0; c < C; c++) if (v.getUint32(row + c * 4, true) <= T) return false;
   }
   return true;
 }

@@ -32,8 +32,8 @@ function orbits(): Map<number, number[]> {
     if (ra !== rb) parent.set(Math.max(ra, rb), Math.min(ra, rb));
   };
   const single = (s: string): number => {
-    const c = s.codePointAt(0)!;
-    return s.length === (c > 0xffff ? 2 : 1) ? c : -1;
+    const c = s.codePointAt(0);
+    return c !== undefined && s.length === (c > 0xffff ? 2 : 1) ? c : -1;
   };
   for (let c = 0; c < CASED_LIMIT; c++) {
     if ((c >= 0xd800 && c <= 0xdfff) || NOT_FOLDED.has(c)) continue;

@@ -17,6 +17,7 @@ const CLASS_MAP: usize = 48;
 const TABLE: usize = 304;
 
 const MAGIC: u32 = 0x58524754; // "TGRX"
+const KIND_ANY_OF: u16 = 2;
 const VERSION: u16 = 1;
 const MAX_STATES: u32 = 1 << 20;
 
@@ -57,6 +58,7 @@ export function dfaValidate(dfa: usize, len: usize): bool {
   }
   for (let b: usize = 0; b < 256; b++) if (<u32>load<u8>(dfa + CLASS_MAP + b) >= classes) return false;
   const table = dfa + TABLE;
+  const anyOf = load<u16>(dfa + H_KIND) == KIND_ANY_OF;
   for (let off: u32 = 0; off < size; off += row) {
     const r = table + <usize>off;
     for (let c: u32 = 0; c < classes; c++) {
@@ -70,6 +72,10 @@ export function dfaValidate(dfa: usize, len: usize): bool {
     }
     const d = load<u32>(r + <usize>(classes + 4) * 4);
     if (off > threshold ? d < 1 || d > 4 : d != 0) return false;
+    // dfaIsMatch checks any-of blobs only every few bytes: their match states must stay match states.
+    if (anyOf && off > threshold) {
+      for (let c: u32 = 0; c < classes; c++) if (load<u32>(r + <usize>c * 4) <= threshold) return false;
+    }
   }
   return true;
 }
@@ -145,7 +151,32 @@ export function dfaIsMatch(dfa: usize, text: usize, len: usize): bool {
   const p1 = text + b1;
   const p2 = text + b2;
   const p3 = text + b3;
-  for (let i: usize = 0; i < n; i++) {
+  // In an any-of blob the match state is absorbing too, so one check per four bytes sees every match;
+  // that saves most of the compares, which are what limits this loop.
+  let i: usize = 0;
+  if (load<u16>(dfa + H_KIND) == KIND_ANY_OF) {
+    const n4 = n & ~(<usize>3);
+    for (; i < n4; i += 4) {
+      s0 = step(table, map, s0, <u32>load<u8>(p0 + i));
+      s1 = step(table, map, s1, <u32>load<u8>(p1 + i));
+      s2 = step(table, map, s2, <u32>load<u8>(p2 + i));
+      s3 = step(table, map, s3, <u32>load<u8>(p3 + i));
+      s0 = step(table, map, s0, <u32>load<u8>(p0 + i, 1));
+      s1 = step(table, map, s1, <u32>load<u8>(p1 + i, 1));
+      s2 = step(table, map, s2, <u32>load<u8>(p2 + i, 1));
+      s3 = step(table, map, s3, <u32>load<u8>(p3 + i, 1));
+      s0 = step(table, map, s0, <u32>load<u8>(p0 + i, 2));
+      s1 = step(table, map, s1, <u32>load<u8>(p1 + i, 2));
+      s2 = step(table, map, s2, <u32>load<u8>(p2 + i, 2));
+      s3 = step(table, map, s3, <u32>load<u8>(p3 + i, 2));
+      s0 = step(table, map, s0, <u32>load<u8>(p0 + i, 3));
+      s1 = step(table, map, s1, <u32>load<u8>(p1 + i, 3));
+      s2 = step(table, map, s2, <u32>load<u8>(p2 + i, 3));
+      s3 = step(table, map, s3, <u32>load<u8>(p3 + i, 3));
+      if ((<i32>(s0 > threshold) | <i32>(s1 > threshold) | <i32>(s2 > threshold) | <i32>(s3 > threshold)) != 0) return true;
+    }
+  }
+  for (; i < n; i++) {
     s0 = step(table, map, s0, <u32>load<u8>(p0 + i));
     s1 = step(table, map, s1, <u32>load<u8>(p1 + i));
     s2 = step(table, map, s2, <u32>load<u8>(p2 + i));
