@@ -11,7 +11,7 @@ import { packageRoot } from "../../conformance/drivers/stdio-process.ts";
 
 /** The bundled Worker (TOOLGATE_WORKER_BUILD: another build of it, e.g. with another engine). */
 export const WORKER_BUILD = process.env.TOOLGATE_WORKER_BUILD || join(packageRoot(), "build", "worker");
-export const COMPATIBILITY_DATE = "2026-11-01";
+export const COMPATIBILITY_DATE = "2026-04-26"; // the newest date the pinned workerd knows
 
 /** The workerd binary of the npm package (the platform package's binary, without the Node launcher). */
 export function workerdBinary(): string {
