@@ -7,6 +7,9 @@ import { compilePolicy } from "../compiler/index.ts";
 import { newEngine, enginePath } from "../hosts/kit/node.ts";
 import { JsPolicy } from "./baseline.ts";
 import { largeResult, policyYaml, toolCall } from "./policy.ts";
+import { benchStdio, stdioRows } from "./drivers/stdio.ts";
+import { benchEnvoy, envoyRows } from "./drivers/envoy.ts";
+import { benchWorker, workerRows } from "./drivers/worker.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -114,5 +117,26 @@ const rows = [
   ["  plain-JS RegExp baseline: no secret / secrets", `${dlp.jsClean.toFixed(0)} / ${dlp.jsSecrets.toFixed(0)} MB/s`, ""],
   ["engine memory before / after 1M calls", `${memBefore / 1024} / ${memAfter / 1024} KB`, "flat"],
 ];
-for (const [what, value, budget] of rows) console.log(`${what.padEnd(52)} ${value.padStart(20)}   ${budget}`);
-console.log(`\nwritten: bench/results/engine.json`);
+const print = (rs: string[][]) => {
+  for (const [what, value, budget] of rs) console.log(`${what.padEnd(52)} ${value.padStart(20)}   ${budget}`);
+};
+print(rows);
+console.log(`written: bench/results/engine.json`);
+
+// The hosts, one after the other, each side by side with its baseline (`--engine` skips them).
+if (!process.argv.includes("--engine")) {
+  const hosts: [string, () => Promise<string[][]>][] = [
+    ["stdio proxy", async () => stdioRows(await benchStdio({ quick, write: true }))],
+    ["Envoy filter", async () => envoyRows(await benchEnvoy({ quick, write: true }))],
+    ["Worker", async () => workerRows(await benchWorker({ quick, write: true }))],
+  ];
+  for (const [name, run] of hosts) {
+    console.log(`\n${name}`);
+    try {
+      print(await run());
+    } catch (e) {
+      console.log(`  not measured: ${(e as Error).message}`);
+      process.exitCode = 1;
+    }
+  }
+}

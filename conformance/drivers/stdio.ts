@@ -6,7 +6,7 @@
 // Ordering makes this exact without sleeps: after each message the driver sends a sentinel (a client
 // response, which always passes) and waits until the server reports it; everything the message caused was
 // written to the client and the audit log before that.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requestText, type DecisionInput, type DecisionOutcome, type HostDriver, type ResponseInput, type ResponseOutcome } from "../types.ts";
@@ -38,8 +38,9 @@ interface Session {
   policyFile: string;
   auditFile: string;
   answerFile: string;
-  auditLines: number;
-  /** A question is still open in the proxy (an ask vector without an answer): not reusable. */
+  /** Bytes of the audit log already read. */
+  auditRead: number;
+  /** Not reusable: a question is still open, the client re-initialized, or a policy was refused. */
   tainted: boolean;
 }
 
@@ -63,19 +64,35 @@ export class NotApplicable extends Error {
 
 const isErrorReply = (l: Line) => l.msg !== undefined && l.msg !== null && typeof l.msg === "object" && "error" in l.msg && !("method" in l.msg);
 
+/** The policy a standby proxy starts with, before a vector's policy is loaded into it. */
+const PLACEHOLDER = "apiVersion: aip.io/v1alpha1\nkind: AgentPolicy\nmetadata:\n  name: standby\nspec: {}\n";
+
 export class StdioDriver implements HostDriver {
   readonly name = "stdio";
   private dir = "";
   private session: Session | null = null;
+  /** A proxy started in the background, so a vector that needs a fresh one does not wait for a start. */
+  private standby: Promise<Session> | null = null;
   private count = 0;
+  private loads = 0;
   private sentinels = 0;
 
   async open(): Promise<void> {
     this.dir = mkdtempSync(join(tmpdir(), "toolgate-stdio-conformance-"));
+    this.standby = this.startInBackground();
+  }
+
+  private startInBackground(): Promise<Session> {
+    const p = this.start();
+    p.catch(() => {}); // reported when it is taken
+    return p;
   }
 
   async close(): Promise<void> {
     await this.retire();
+    const standby = this.standby;
+    this.standby = null;
+    if (standby) await (await standby.catch(() => null))?.proc.stop(2000);
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -86,54 +103,68 @@ export class StdioDriver implements HostDriver {
   }
 
   /**
-   * A proxy running this policy. A running proxy is reused (hot-reloading the vector's policy with SIGHUP),
-   * except where state could carry over: rate limits, previous calls, an open question. TOOLGATE_STDIO_FRESH=1
-   * starts a new proxy for every vector.
+   * A proxy running this policy, loaded by the proxy's hot reload (SIGHUP), as an operator's update would be.
+   * A vector that counts rate-limit tokens gets its policy loaded anew (every loaded bundle starts with full
+   * buckets). A proxy with a question still open is replaced by one that has seen no traffic.
+   * TOOLGATE_STDIO_FRESH=1 gives every vector a proxy of its own.
    */
   private async sessionFor(policy: string | null, fresh: boolean): Promise<Session> {
     if (policy === null) throw new NotApplicable("the stdio proxy does not start without a policy (it exits with an error), so no message is ever decided without one");
-    const s = this.session;
-    if (s && !fresh && !s.tainted && process.env.TOOLGATE_STDIO_FRESH !== "1") {
-      if (s.key === policy) return s;
-      if (await this.reload(s, policy)) return s;
+    const current = this.session;
+    if (current && !current.tainted && process.env.TOOLGATE_STDIO_FRESH !== "1") {
+      if (current.key === policy && !fresh) return current;
+      // A changed comment makes the proxy compile and load the policy again.
+      await this.reload(current, fresh ? `${policy}\n# loaded again for vector ${++this.loads}\n` : policy);
+      return current;
     }
     await this.retire();
+    const next = await (this.standby ?? this.start());
+    this.standby = this.startInBackground();
+    this.session = next;
+    await this.reload(next, policy);
+    return next;
+  }
+
+  /** A new proxy (placeholder policy) with the client's side of the MCP handshake done. */
+  private async start(): Promise<Session> {
     const n = ++this.count;
     const policyFile = join(this.dir, `policy-${n}.yaml`);
     const auditFile = join(this.dir, `audit-${n}.jsonl`);
     const answerFile = join(this.dir, `answer-${n}.json`);
-    writeFileSync(policyFile, policy);
+    writeFileSync(policyFile, PLACEHOLDER);
     const proc = new ProxyProcess({
       args: [
         "proxy", "--policy", policyFile, "--audit", auditFile, "--ask-timeout", ASK_TIMEOUT, "--approval", "elicitation",
         "--home", "/home/agent", "--cwd", "/work", "--no-reload", "--", process.execPath, UPSTREAM, answerFile,
       ],
     });
-    const session: Session = { key: policy, proc, policyFile, auditFile, answerFile, auditLines: 0, tainted: false };
-    this.session = session;
-    // The client's side of the MCP handshake, declaring elicitation so that `ask` reaches us.
+    const session: Session = { key: PLACEHOLDER, proc, policyFile, auditFile, answerFile, auditRead: 0, tainted: false };
+    // Declaring elicitation, so that `ask` reaches the driver.
     proc.send({
       jsonrpc: "2.0", id: "init", method: "initialize",
       params: { protocolVersion: "2025-06-18", capabilities: { elicitation: {} }, clientInfo: { name: "toolgate-conformance", version: "1.0.0" } },
     });
-    await proc.next((l) => l.msg?.id === "init", 0, 20_000, "the answer to initialize");
+    await proc.next((l) => l.msg?.id === "init", 0, 30_000, "the answer to initialize");
     proc.send({ jsonrpc: "2.0", method: "notifications/initialized" });
     await this.sync(session);
-    session.auditLines = this.audit(session).length;
+    this.newRecords(session);
     return session;
   }
 
-  /** Swap the running proxy's policy (the proxy's hot reload). False when it refused the policy. */
-  private async reload(s: Session, policy: string): Promise<boolean> {
+  /** Load a policy into a running proxy (its hot reload); throws with the proxy's message when it refuses it. */
+  private async reload(s: Session, policy: string): Promise<void> {
     const outcomes = () => s.proc.stderr.split(/Policy reloaded:|policy reload failed/).length;
     const before = outcomes();
+    const logFrom = s.proc.stderr.length;
     writeFileSync(s.policyFile, policy);
     s.proc.child.kill("SIGHUP");
-    await s.proc.waitFor(() => outcomes() > before, 20_000, "the policy reload");
-    if (s.proc.stderr.lastIndexOf("policy reload failed") > s.proc.stderr.lastIndexOf("Policy reloaded:")) return false;
+    await s.proc.waitFor(() => outcomes() > before, 30_000, "the policy reload");
+    if (s.proc.stderr.lastIndexOf("policy reload failed") > s.proc.stderr.lastIndexOf("Policy reloaded:")) {
+      s.tainted = true; // it still runs the previous policy
+      throw new Error(`the proxy refused the policy:\n${s.proc.stderr.slice(logFrom).trim()}`);
+    }
     s.key = policy;
     this.newRecords(s);
-    return true;
   }
 
   /** Send a sentinel and wait until the server reports it. Returns the index of that report. */
@@ -145,17 +176,19 @@ export class StdioDriver implements HostDriver {
     return s.proc.lines.indexOf(line);
   }
 
-  private audit(s: Session): Record<string, any>[] {
-    if (!existsSync(s.auditFile)) return [];
-    return readFileSync(s.auditFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
-  }
-
-  /** Audit records written since the last call. */
+  /** Audit records written since the last call (the proxy writes whole lines before messages move on). */
   private newRecords(s: Session): Record<string, any>[] {
-    const all = this.audit(s);
-    const fresh = all.slice(s.auditLines);
-    s.auditLines = all.length;
-    return fresh;
+    if (!existsSync(s.auditFile)) return [];
+    const fd = openSync(s.auditFile, "r");
+    try {
+      const size = fstatSync(fd).size;
+      const buf = Buffer.alloc(size - s.auditRead);
+      readSync(fd, buf, 0, buf.length, s.auditRead);
+      s.auditRead = size;
+      return buf.toString("utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async decide(policy: string | null, input: DecisionInput): Promise<DecisionOutcome> {
@@ -168,7 +201,10 @@ export class StdioDriver implements HostDriver {
     this.newRecords(s);
 
     const from = s.proc.lines.length;
-    s.proc.send(requestText(input));
+    const text = requestText(input);
+    // A vector's own initialize re-declares the client's capabilities (without elicitation): not reusable after.
+    if (/initialize/i.test(text)) s.tainted = true;
+    s.proc.send(text);
     const end = await this.sync(s);
     const window = s.proc.lines.slice(from, end);
     const question = window.find((l) => l.msg?.method === "elicitation/create");

@@ -8,7 +8,11 @@ import { compileCommand } from "./commands/compile.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { conformanceCommand } from "./commands/conformance.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { proxyCommand } from "./commands/proxy.ts";
 import { VERSION } from "./version.ts";
+
+// The proxy compiles policies in a worker thread whose module is this bundle.
+export { compileForWorker } from "./proxy/compile-worker.ts";
 
 export interface OptionSpec {
   type: "string" | "boolean";
@@ -23,9 +27,11 @@ export interface Command {
   usage: string;
   options: Record<string, OptionSpec>;
   run(values: Record<string, any>, positionals: string[]): Promise<number>;
+  /** Rewrite the arguments before they are parsed (e.g. aip-go's Go-style `-flag`). */
+  normalizeArgs?(args: string[]): string[];
 }
 
-const COMMANDS: Command[] = [validateCommand, compileCommand, evalCommand, conformanceCommand, demoCommand];
+const COMMANDS: Command[] = [proxyCommand, validateCommand, compileCommand, evalCommand, conformanceCommand, demoCommand];
 
 /** Raised for a wrong command line: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {}
@@ -56,6 +62,8 @@ function commandHelp(c: Command): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // aip-go's command line has no command name (`toolgate --policy agent.yaml --target "..."`): it means proxy.
+  if (argv[0]?.startsWith("-") && !["--help", "-h", "--version", "-v"].includes(argv[0])) argv = ["proxy", ...argv];
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(help());
@@ -70,13 +78,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`toolgate: unknown command ${JSON.stringify(name)}\n\n${help()}`);
     return 2;
   }
-  if (rest.includes("--help") || rest.includes("-h")) {
+  const own = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest; // after --: the server's arguments
+  if (own.includes("--help") || own.includes("-h")) {
     process.stdout.write(commandHelp(cmd));
     return 0;
   }
   try {
     const options = Object.fromEntries(Object.entries(cmd.options).map(([k, { description: _, ...o }]) => [k, o]));
-    const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+    const args = cmd.normalizeArgs ? cmd.normalizeArgs(rest) : rest;
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     return await cmd.run(values, positionals);
   } catch (e) {
     if (e instanceof UsageError || (e as any)?.code?.startsWith?.("ERR_PARSE_ARGS")) {
