@@ -1,36 +1,59 @@
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { decisionRecord } from "../../kit/decision.ts";
-import { newEngine } from "../../kit/node.ts";
-import { loadPolicySource } from "../policy-source.ts";
 import type { Command } from "../cli.ts";
 
-const EXAMPLE = fileURLToPath(new URL("../examples/agent.yaml", import.meta.url));
+const root = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url)); // build/cli.mjs -> package root
+const POLICY = root("examples/demo.yaml");
+const WORKSPACE = root("examples/workspace");
+const SERVER = root("node_modules/@modelcontextprotocol/server-filesystem/dist/index.js");
 
-const MESSAGES = [
-  `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/workspace/README.md"}}}`,
-  `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"~/.ssh/id_rsa"}}}`,
-  `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"delete_file","arguments":{"path":"/workspace/a"}}}`,
-  `{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"file:///etc/hosts"}}`,
-  `[{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"delete_file"}}]`,
+/** What the demo client sends, after initialize: each one shows a different decision. */
+const CALLS: [string, string, Record<string, unknown>][] = [
+  ["list the workspace (allowed)", "list_directory", { path: WORKSPACE }],
+  ["read a file with a credential (allowed, the key is redacted)", "read_text_file", { path: `${WORKSPACE}/deploy.env` }],
+  ["read ~/.ssh/id_rsa (protected path)", "read_text_file", { path: "~/.ssh/id_rsa" }],
+  ["move a file (action: block)", "move_file", { source: `${WORKSPACE}/README.md`, destination: "/tmp/x" }],
+  ["edit a file (a tool the policy does not list)", "edit_file", { path: `${WORKSPACE}/README.md`, edits: [] }],
+  ["write a file (action: ask; no human here, so it times out)", "write_file", { path: `${WORKSPACE}/new.txt`, content: "hi" }],
 ];
 
 export const demoCommand: Command = {
   name: "demo",
-  summary: "Decide a few example messages against examples/agent.yaml and show what the client would get.",
-  usage: "toolgate demo [--policy <policy.yaml>]",
-  options: { policy: { type: "string", short: "p", description: `policy to use (default: ${EXAMPLE})` } },
-  async run(values) {
-    const policy = loadPolicySource(values.policy ?? EXAMPLE);
-    const engine = newEngine();
-    engine.loadBundle(policy.bytes);
-    process.stdout.write(`policy ${values.policy ?? "examples/agent.yaml"} (policy_hash ${engine.policyHash})\n\n`);
-    for (const m of MESSAGES) {
-      const v = engine.evaluate(m);
-      const r = decisionRecord(v, null);
-      process.stdout.write(`-> ${m}\n   ${r.decision}${r.error_code ? ` ${r.error_code}` : ""}${r.rule ? ` [${r.rule}]` : ""}${r.reason ? `: ${r.reason}` : ""}\n`);
-      if (v.response) process.stdout.write(`<- ${new TextDecoder().decode(v.response)}\n`);
-      process.stdout.write("\n");
-    }
+  summary: "Run the stdio proxy in front of the reference filesystem MCP server with examples/demo.yaml, and show each decision.",
+  usage: "toolgate demo",
+  options: {},
+  async run() {
+    const proxy = spawn(
+      process.execPath,
+      [root("bin/toolgate.js"), "proxy", "--policy", POLICY, "--audit", root("build/demo-audit.jsonl"), "--ask-timeout", "2s", "--", process.execPath, SERVER, WORKSPACE],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    const pending = new Map<number, (m: any) => void>();
+    createInterface({ input: proxy.stdout! }).on("line", (line) => {
+      const m = JSON.parse(line);
+      pending.get(m.id)?.(m);
+    });
+    let next = 1;
+    const request = (method: string, params: unknown) =>
+      new Promise<any>((resolve) => {
+        const id = next++;
+        pending.set(id, resolve);
+        proxy.stdin!.write(JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n");
+      });
+    const show = (title: string, m: any) => {
+      process.stdout.write(`\n${title}\n`);
+      if (m.error) process.stdout.write(`  refused ${m.error.code} ${m.error.message}: ${m.error.data?.reason ?? ""} [${m.error.data?.rule ?? ""}]\n`);
+      else process.stdout.write(`  ${JSON.stringify(m.result?.content?.[0]?.text ?? m.result).slice(0, 300)}\n`);
+    };
+    await request("initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "toolgate-demo", version: "1" } });
+    proxy.stdin!.write(`{"jsonrpc":"2.0","method":"notifications/initialized"}\n`);
+    const list = await request("tools/list", {});
+    process.stdout.write(`tools the agent sees (blocked ones are hidden): ${list.result.tools.map((t: any) => t.name).join(", ")}\n`);
+    for (const [title, name, args] of CALLS) show(title, await request("tools/call", { name, arguments: args }));
+    proxy.stdin!.end();
+    await new Promise((r) => proxy.on("exit", r));
+    process.stdout.write(`\naudit records: build/demo-audit.jsonl\n`);
     return 0;
   },
 };
