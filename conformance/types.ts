@@ -66,3 +66,20 @@ export function requestText(input: DecisionInput, id: number | string = input.re
   }
   return JSON.stringify(msg);
 }
+
+/**
+ * The message a response vector's server sends, answering the request with id `id`: the vector's raw text (its
+ * own id wins, so hosts that match answers to requests by id see the pair), or a result whose only string value
+ * is the vector's plain `content`, so DLP sees exactly that text.
+ */
+export function serverAnswer(input: ResponseInput, id: string | number): { id: string | number; text: string } {
+  if (input.content !== undefined) return { id, text: JSON.stringify({ jsonrpc: "2.0", id, result: { text: input.content } }) };
+  const text = input.raw ?? "";
+  try {
+    const rawId = JSON.parse(text)?.id;
+    if (typeof rawId === "string" || typeof rawId === "number") return { id: rawId, text };
+  } catch {
+    // not JSON: sent as the answer to our request anyway
+  }
+  return { id, text };
+}

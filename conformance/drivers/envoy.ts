@@ -15,8 +15,7 @@ import { compilePolicy } from "../../compiler/index.ts";
 import { Envoy, type AuditRecord } from "../../hosts/envoy/harness.ts";
 import { ApprovalService, UpstreamServer, post, type HttpReply } from "../../hosts/envoy/peers.ts";
 import type { ListenerSpec } from "../../hosts/envoy/bootstrap.ts";
-import { NotApplicable } from "./stdio.ts";
-import { requestText, type DecisionInput, type DecisionOutcome, type HostDriver, type ResponseInput, type ResponseOutcome } from "../types.ts";
+import { NotApplicable, serverAnswer, requestText, type DecisionInput, type DecisionOutcome, type HostDriver, type ResponseInput, type ResponseOutcome } from "../types.ts";
 
 const KEEP_LISTENERS = 6;
 const ASK_WAIT_MS = 5000;
@@ -174,20 +173,7 @@ export class EnvoyDriver implements HostDriver {
   async respond(policy: string, input: ResponseInput): Promise<ResponseOutcome> {
     const port = await this.listenerFor(policy, false);
     const requestId = `vector-${++this.requestIds}`;
-    let id: string | number = requestId;
-    let text: string;
-    if (input.content !== undefined) {
-      // The text is the only string value of the answer, so DLP sees exactly what the vector gives.
-      text = JSON.stringify({ jsonrpc: "2.0", id, result: { text: input.content } });
-    } else {
-      text = input.raw ?? "";
-      try {
-        const rawId = JSON.parse(text)?.id;
-        if (typeof rawId === "string" || typeof rawId === "number") id = rawId;
-      } catch {
-        // not JSON: still the answer to our request
-      }
-    }
+    const { id, text } = serverAnswer(input, requestId);
     this.upstream.answer(requestId, { text, as: this.o.responses ?? "json", pieceBytes: this.o.pieceBytes });
     const method = input.requestMethod === "tools/list" ? "tools/list" : "ping";
     const reply = await this.post(port, JSON.stringify({ jsonrpc: "2.0", id, method }), requestId);

@@ -9,7 +9,7 @@
 import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { requestText, type DecisionInput, type DecisionOutcome, type HostDriver, type ResponseInput, type ResponseOutcome } from "../types.ts";
+import { NotApplicable, serverAnswer, requestText, type DecisionInput, type DecisionOutcome, type HostDriver, type ResponseInput, type ResponseOutcome } from "../types.ts";
 import { ProxyProcess, packageRoot, type Line } from "./stdio-process.ts";
 
 const UPSTREAM = join(packageRoot(), "conformance", "drivers", "stdio-upstream.mjs");
@@ -57,10 +57,6 @@ function receipt(l: Line): { id: unknown; method: string } | null {
   return { id, method };
 }
 
-/** A vector this host cannot express; the runner reports it as skipped (with the reason). */
-export class NotApplicable extends Error {
-  override name = "NotApplicable";
-}
 
 const isErrorReply = (l: Line) => l.msg !== undefined && l.msg !== null && typeof l.msg === "object" && "error" in l.msg && !("method" in l.msg);
 
@@ -245,20 +241,7 @@ export class StdioDriver implements HostDriver {
   async respond(policy: string, input: ResponseInput): Promise<ResponseOutcome> {
     if (multiLineMessage(input.raw)) throw new NotApplicable(MULTI_LINE);
     const s = await this.sessionFor(policy, false);
-    let id: string | number = `answer-${++this.sentinels}`;
-    let text: string;
-    if (input.content !== undefined) {
-      // The text is the only string value of the answer, so DLP sees exactly what the vector gives.
-      text = JSON.stringify({ jsonrpc: "2.0", id, result: { text: input.content } });
-    } else {
-      text = input.raw ?? "";
-      try {
-        const rawId = JSON.parse(text)?.id;
-        if (typeof rawId === "string" || typeof rawId === "number") id = rawId; // the proxy matches tools/list answers by id
-      } catch {
-        // not JSON: sent as the answer to our request anyway
-      }
-    }
+    const { id, text } = serverAnswer(input, `answer-${++this.sentinels}`);
     writeFileSync(s.answerFile, JSON.stringify({ id, text }));
     this.newRecords(s);
     const from = s.proc.lines.length;

@@ -13,7 +13,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { compilePolicy } from "../../compiler/index.ts";
 import { Workerd, gatewayWorker } from "../../hosts/worker/workerd.ts";
-import { requestText, type DecisionInput, type DecisionOutcome, type HostDriver, type ResponseInput, type ResponseOutcome } from "../types.ts";
+import { serverAnswer, requestText, type DecisionInput, type DecisionOutcome, type HostDriver, type ResponseInput, type ResponseOutcome } from "../types.ts";
 
 const VECTOR = "x-toolgate-vector";
 const KV_GATEWAY = "kv";
@@ -234,20 +234,7 @@ export class WorkerDriver implements HostDriver {
   async respond(policy: string, input: ResponseInput): Promise<ResponseOutcome> {
     const base = this.gateway(policy);
     const seq = String(++this.seq);
-    let id: string | number = `answer-${seq}`;
-    let text: string;
-    if (input.content !== undefined) {
-      // The text is the only string value of the answer, so DLP sees exactly what the vector gives.
-      text = JSON.stringify({ jsonrpc: "2.0", id, result: { text: input.content } });
-    } else {
-      text = input.raw ?? "";
-      try {
-        const rawId = JSON.parse(text)?.id;
-        if (typeof rawId === "string" || typeof rawId === "number") id = rawId;
-      } catch {
-        // not JSON: sent as the answer to our request anyway
-      }
-    }
+    const { id, text } = serverAnswer(input, `answer-${seq}`);
     this.canned.set(seq, text);
     const from = this.workerd!.lines.length;
     const method = input.requestMethod === "tools/list" ? "tools/list" : "ping";
