@@ -184,3 +184,25 @@ export async function runFiles(driver: HostDriver, files: string[], onResult?: (
   const passed = results.filter((r) => r.ok).length;
   return { host: driver.name, total: results.length - skipped, passed, failed: results.length - skipped - passed, skipped, results };
 }
+
+/** Open a driver, run the files through it, close it (even when a vector throws). */
+export async function runDriver(driver: HostDriver, files: string[]): Promise<RunSummary> {
+  await driver.open();
+  try {
+    return await runFiles(driver, files);
+  } finally {
+    await driver.close();
+  }
+}
+
+/**
+ * The failed vectors of a host's run, each marked with the engine's own outcome for the same vector (run
+ * in-process only when something failed), so a failure shows at once whether the host or the engine is wrong.
+ */
+export async function explainFailures(host: RunSummary, files: string[], engine: () => HostDriver): Promise<string[]> {
+  const failed = host.results.filter((r) => !r.ok && !r.skipped);
+  if (failed.length === 0) return [];
+  const reference = await runDriver(engine(), files.filter((f) => failed.some((r) => resolve(r.file) === resolve(f))));
+  const byId = new Map(reference.results.map((r) => [`${r.file} ${r.id}`, r]));
+  return failed.map((r) => `${r.file} ${r.id}: ${r.failures.join("; ")} (engine in-process: ${byId.get(`${r.file} ${r.id}`)?.ok ? "passes" : "fails too"})`);
+}

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { findVectorFiles, runFiles, type RunSummary } from "../../../conformance/runner.ts";
+import { findVectorFiles, runDriver, type RunSummary } from "../../../conformance/runner.ts";
 import { EngineDriver } from "../../../conformance/drivers/engine.ts";
 import { StdioDriver } from "../../../conformance/drivers/stdio.ts";
 import { WorkerDriver } from "../../../conformance/drivers/worker.ts";
@@ -60,14 +60,8 @@ function matrix(summaries: RunSummary[]): string {
   return lines.join("\n") + "\n";
 }
 
-async function runHost(host: string, files: string[]): Promise<RunSummary> {
-  const driver = DRIVERS[host]();
-  await driver.open();
-  try {
-    return await runFiles(driver, files);
-  } finally {
-    await driver.close();
-  }
+function runHost(host: string, files: string[]): Promise<RunSummary> {
+  return runDriver(DRIVERS[host](), files);
 }
 
 export const conformanceCommand: Command = {
