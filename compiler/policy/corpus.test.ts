@@ -21,7 +21,7 @@ describe("AIP conformance vector policies", () => {
 
 describe("examples", () => {
   it("are the documented set", () => {
-    expect(examplePolicies().map(([f]) => f)).toEqual(["agent.yaml", "dlp.yaml", "everything.yaml", "monitor-mode.yaml", "read-only.yaml"]);
+    expect(examplePolicies().map(([f]) => f)).toEqual(["agent.yaml", "demo.yaml", "dlp.yaml", "everything.yaml", "monitor-mode.yaml", "read-only.yaml"]);
   });
 
   it.each(examplePolicies())("%s parses without errors or warnings", (file) => {
