@@ -58,6 +58,13 @@ export function arenaAlloc(size: usize): usize {
   return q;
 }
 
+/** A grown arena array: a new block for `cap` records of `size` bytes, with the first `count` copied over. */
+export function arenaGrowArray(array: usize, count: usize, cap: usize, size: usize): usize {
+  const grown = arenaAlloc(cap * size);
+  if (count > 0) memory.copy(grown, array, count * size);
+  return grown;
+}
+
 /** Give back the tail of the most recent allocation (used by growable buffers). */
 export function arenaTryExtend(p: usize, oldSize: usize, newSize: usize): bool {
   if (p + oldSize == top && p + newSize <= limit) {

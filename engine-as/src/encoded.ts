@@ -20,7 +20,7 @@
 // the text, the table of accepted segments, the hits and their occurrences.
 
 import { Buf, bufNew, bufBytes, bufReserve } from "./buf";
-import { arenaAlloc } from "./arena";
+import { arenaAlloc, arenaGrowArray } from "./arena";
 import * as bundle from "./bundle";
 import { dfaIsMatch } from "./dfa";
 import { recordEncoded } from "./dlp";
@@ -156,11 +156,8 @@ function seenAdd(s: usize, n: usize, h: u32): void {
 
 function addHit(s: usize, n: usize, pattern: u32): void {
   if (hitCount == hitCap) {
-    const cap: usize = hitCap == 0 ? 8 : hitCap << 1;
-    const grown = arenaAlloc(cap * HIT);
-    if (hitCount > 0) memory.copy(grown, hits, hitCount * HIT);
-    hits = grown;
-    hitCap = cap;
+    hitCap = hitCap == 0 ? 8 : hitCap << 1;
+    hits = arenaGrowArray(hits, hitCount, hitCap, HIT);
   }
   const e = hits + hitCount * HIT;
   store<u32>(e, <u32>s);
@@ -328,9 +325,7 @@ function collectRuns(): void {
     if (r >= SHORTEST) {
       if (runCount == cap) {
         cap = cap == 0 ? 16 : cap << 1;
-        const grown = arenaAlloc(cap * 8);
-        if (runCount > 0) memory.copy(grown, runs, runCount * 8);
-        runs = grown;
+        runs = arenaGrowArray(runs, runCount, cap, 8);
       }
       store<u32>(runs + runCount * 8, <u32>i);
       store<u32>(runs + runCount * 8, <u32>(i + r), 4);
@@ -505,11 +500,8 @@ let occLimit: usize = 0;
 function addOccurrence(k: usize, pos: usize): bool {
   if (occCount == occCap) {
     if (occCap >= occLimit) return false;
-    const cap: usize = occCap == 0 ? 64 : occCap << 1;
-    const grown = arenaAlloc(cap * 8);
-    if (occCount > 0) memory.copy(grown, occ, occCount * 8);
-    occ = grown;
-    occCap = cap;
+    occCap = occCap == 0 ? 64 : occCap << 1;
+    occ = arenaGrowArray(occ, occCount, occCap, 8);
   }
   store<u64>(occ + occCount * 8, (<u64>k << 32) | <u64>pos);
   occCount++;

@@ -3,7 +3,7 @@
 // original text, so every byte that does not change is forwarded as it was and the output is valid JSON.
 
 import { Buf, bufNew, bufBytes, bufJsonString } from "./buf";
-import { arenaAlloc } from "./arena";
+import { arenaGrowArray } from "./arena";
 import * as bundle from "./bundle";
 import {
   scanValue, skipWs, kindAt, objFirst, memberValue, objNext, skipValue, skipString, arrFirst, arrNext, decodeString,
@@ -25,11 +25,8 @@ let dlpOn = false;
 
 function addEdit(start: usize, stop: usize, r: usize, rn: usize): void {
   if (editCount == editCap) {
-    const cap: usize = editCap == 0 ? 32 : editCap << 1;
-    const grown = arenaAlloc(cap * EDIT);
-    if (editCount > 0) memory.copy(grown, edits, editCount * EDIT);
-    edits = grown;
-    editCap = cap;
+    editCap = editCap == 0 ? 32 : editCap << 1;
+    edits = arenaGrowArray(edits, editCount, editCap, EDIT);
   }
   const e = edits + editCount * EDIT;
   store<usize>(e, start);
