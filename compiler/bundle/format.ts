@@ -24,6 +24,9 @@ export const ARG_SIZE = 16;
 export const PATH_SIZE = 16;
 export const DLP_HEADER = 16;
 export const DLP_ENTRY = 24;
+export const DLP_GROUP_ENTRY = 16;
+/** Patterns per DLP prefilter DFA. */
+export const DLP_GROUP = 3;
 export const SLOT_SIZE = 16;
 export const EMPTY = 0xffffffff;
 

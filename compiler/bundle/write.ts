@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import {
   MAGIC, FORMAT_VERSION, HEADER_SIZE, SECTION_ENTRY, Section, CONFIG_SIZE, RULE_SIZE, ARG_SIZE, PATH_SIZE, DLP_HEADER,
-  DLP_ENTRY, SLOT_SIZE, EMPTY, ConfigFlag, ToolFlag, ActionCode, PathKind, DEFAULT_METHODS, DEFAULT_MAX_MESSAGE_BYTES,
+  DLP_ENTRY, DLP_GROUP, DLP_GROUP_ENTRY, SLOT_SIZE, EMPTY, ConfigFlag, ToolFlag, ActionCode, PathKind, DEFAULT_METHODS, DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_DEPTH, fnv1a,
 } from "./format.ts";
 import type { Located, Policy, PolicyDiagnostic } from "../policy/types.ts";
@@ -226,14 +226,24 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
     const r = regex(p.regex, `spec.dlp.patterns[${i}].regex`);
     return { name: pool.str(p.name.value), fwd: r ? pool.add(r.forward, 8) : [0, 0], rev: r ? pool.add(r.reverse, 8) : [0, 0] };
   });
-  let anyOf: [number, number] | null = null;
+  // Prefilters: one combined DFA per group of consecutive patterns answers "could any of these match?" in one
+  // pass. Small groups keep the product DFAs small and quick to build (a combined DFA of many patterns with
+  // counted repetitions grows multiplicatively); a group that cannot be combined runs its patterns one by one.
+  const groups: { first: number; count: number; dfa: [number, number] | null }[] = [];
   if (patterns.length > 1 && problems.length === 0) {
-    try {
-      anyOf = pool.add(compileAnyOf(dlp!.patterns.map((p) => p.regex.value)), 8);
-    } catch (e) {
-      if (!(e instanceof RegexError)) throw e; // too large to combine: patterns are tried one by one
+    for (let first = 0; first < patterns.length; first += DLP_GROUP) {
+      const members = dlp!.patterns.slice(first, first + DLP_GROUP);
+      let dfa: [number, number] | null = null;
+      try {
+        if (members.length > 1) dfa = pool.add(compileAnyOf(members.map((p) => p.regex.value)), 8);
+      } catch (e) {
+        if (!(e instanceof RegexError)) throw e;
+      }
+      groups.push({ first, count: members.length, dfa });
     }
   }
+  // With one group its DFA covers every pattern: the engine also uses it for decoded base64/hex text.
+  const anyOf = groups.length === 1 ? groups[0].dfa : null;
 
   if (problems.length) throw new BundleCompileError(problems);
 
@@ -291,14 +301,20 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
       v.setUint32(at + 12, paths[i].index, true);
     })],
   ];
-  const dlpSection = new Uint8Array(DLP_HEADER + patterns.length * DLP_ENTRY);
+  const groupsAt = DLP_HEADER + patterns.length * DLP_ENTRY;
+  const dlpSection = new Uint8Array(groupsAt + groups.length * DLP_GROUP_ENTRY);
   const dv = new DataView(dlpSection.buffer);
   dv.setUint32(0, patterns.length, true);
   dv.setUint32(4, anyOf ? anyOf[0] : EMPTY, true);
   dv.setUint32(8, anyOf ? anyOf[1] : 0, true);
+  dv.setUint32(12, groups.length, true);
   patterns.forEach((p, i) => {
     const at = DLP_HEADER + i * DLP_ENTRY;
     [p.name[0], p.name[1], p.fwd[0], p.fwd[1], p.rev[0], p.rev[1]].forEach((x, j) => dv.setUint32(at + j * 4, x, true));
+  });
+  groups.forEach((g, i) => {
+    const at = groupsAt + i * DLP_GROUP_ENTRY;
+    [g.first, g.count, g.dfa ? g.dfa[0] : EMPTY, g.dfa ? g.dfa[1] : 0].forEach((x, j) => dv.setUint32(at + j * 4, x, true));
   });
   sections.push([Section.DLP, dlpSection]);
   sections.push([Section.DATA, pool.bytes()]); // last: the other sections add strings to the pool

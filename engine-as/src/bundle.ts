@@ -26,6 +26,7 @@ export const ARG_SIZE: u32 = 16;
 export const PATH_SIZE: u32 = 16;
 export const DLP_HEADER: u32 = 16;
 export const DLP_ENTRY: u32 = 24;
+export const DLP_GROUP_ENTRY: u32 = 16;
 export const SLOT_SIZE: u32 = 16;
 export const EMPTY: u32 = 0xffffffff;
 
@@ -183,6 +184,18 @@ function check(b: usize): i32 {
     if (!refOk(r32(e, 0), r32(e, 4), dl)) return LOAD_BAD_TABLE;
     if (!dfaRefOk(d, r32(e, 8), r32(e, 12), dl) || !dfaRefOk(d, r32(e, 16), r32(e, 20), dl)) return LOAD_BAD_DFA;
   }
+  // Prefilter groups: consecutive pattern ranges in order, each with a DFA or EMPTY.
+  const ng = r32(dp, 12);
+  const groupsAt = <u64>DLP_HEADER + <u64>nd * DLP_ENTRY;
+  if (groupsAt + <u64>ng * DLP_GROUP_ENTRY > <u64>secLen(SEC_DLP)) return LOAD_BAD_SECTION;
+  let next: u32 = 0;
+  for (let i: u32 = 0; i < ng; i++) {
+    const g = dp + <usize>groupsAt + i * DLP_GROUP_ENTRY;
+    if (r32(g, 0) != next || r32(g, 4) == 0 || <u64>r32(g, 0) + <u64>r32(g, 4) > <u64>nd) return LOAD_BAD_TABLE;
+    next += r32(g, 4);
+    if (r32(g, 8) != EMPTY && !dfaRefOk(d, r32(g, 8), r32(g, 12), dl)) return LOAD_BAD_DFA;
+  }
+  if (ng > 0 && next != nd) return LOAD_BAD_TABLE;
   return LOAD_OK;
 }
 

@@ -125,10 +125,22 @@ export function redact(p: usize, n: usize): Buf | null {
 function redactPlain(p: usize, n: usize): Buf | null {
   const any = load<u32>(bundle.dlp, 4);
   if (any != bundle.EMPTY && !dfaIsMatch(bundle.data + any, p, n)) return null;
+  const groupCount = load<u32>(bundle.dlp, 12);
+  const groups = bundle.dlp + bundle.DLP_HEADER + <usize>patternCount * bundle.DLP_ENTRY;
   let cur = p;
   let curLen = n;
   let result: Buf | null = null;
+  let g: u32 = 0; // the prefilter group of pattern i
+  let skipUntil: u32 = 0; // patterns before this index were ruled out by their group's prefilter
   for (let i: u32 = 0; i < patternCount; i++) {
+    if (g < groupCount && i == load<u32>(groups + <usize>g * bundle.DLP_GROUP_ENTRY)) {
+      const ge = groups + <usize>g * bundle.DLP_GROUP_ENTRY;
+      const dfa = load<u32>(ge, 8);
+      // The prefilter speaks of the original text: once an earlier pattern has changed it, patterns run as is.
+      if (dfa != bundle.EMPTY && result === null && !dfaIsMatch(bundle.data + dfa, cur, curLen)) skipUntil = i + load<u32>(ge, 4);
+      g++;
+    }
+    if (i < skipUntil) continue;
     const e = entry(i);
     const fwd = bundle.data + load<u32>(e, 8);
     const rev = bundle.data + load<u32>(e, 16);
