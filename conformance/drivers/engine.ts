@@ -1,21 +1,15 @@
 // The engine in-process: the reference driver every other host is compared with.
-import { compilePolicy } from "../../compiler/index.ts";
+import { vectorBundle } from "./bundles.ts";
 import type { Engine } from "../../hosts/kit/engine.ts";
 import { newEngine } from "../../hosts/kit/node.ts";
 import { decisionRecord } from "../../hosts/kit/decision.ts";
 import { requestText, type DecisionInput, type DecisionOutcome, type HostDriver, type ResponseInput, type ResponseOutcome } from "../types.ts";
 
-const bundles = new Map<string, Uint8Array>();
 
 function engineFor(policy: string | null): Engine {
   const engine = newEngine();
   if (policy !== null) {
-    let bytes = bundles.get(policy);
-    if (!bytes) {
-      bytes = compilePolicy(policy, "<inline>", { cwd: "/work", home: "/home/agent" }).bytes;
-      bundles.set(policy, bytes);
-    }
-    engine.loadBundle(bytes);
+    engine.loadBundle(vectorBundle(policy));
   }
   return engine;
 }

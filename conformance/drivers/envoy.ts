@@ -11,7 +11,7 @@
 // Order makes this exact without sleeps: Envoy runs one worker thread, and after each vector the driver sends
 // a sentinel (a body that is not JSON, always refused and always audited) and waits for its record; every
 // record of the vector was logged before it.
-import { compilePolicy } from "../../compiler/index.ts";
+import { vectorBundle } from "./bundles.ts";
 import { Envoy, type AuditRecord } from "../../hosts/envoy/harness.ts";
 import { ApprovalService, UpstreamServer, post, type HttpReply } from "../../hosts/envoy/peers.ts";
 import type { ListenerSpec } from "../../hosts/envoy/bootstrap.ts";
@@ -42,7 +42,6 @@ export class EnvoyDriver implements HostDriver {
   private upstream = new UpstreamServer();
   private approver = new ApprovalService();
   private slots: Slot[] = [];
-  private bundles = new Map<string, Uint8Array>();
   private count = 0;
   private uses = 0;
 
@@ -70,15 +69,6 @@ export class EnvoyDriver implements HostDriver {
     await this.approver.close();
   }
 
-  private bundle(policy: string): Uint8Array {
-    let b = this.bundles.get(policy);
-    if (!b) {
-      b = compilePolicy(policy, "<inline>", { cwd: "/work", home: "/home/agent" }).bytes;
-      this.bundles.set(policy, b);
-    }
-    return b;
-  }
-
   /** The port of a listener running this policy; `fresh` gives one with buckets nobody has used. */
   private async listenerFor(policy: string | null, fresh: boolean): Promise<number> {
     if (policy === null) {
@@ -95,7 +85,7 @@ export class EnvoyDriver implements HostDriver {
       name: `policy-${n}`,
       port: 0,
       cluster: "upstream",
-      filter: { bundle: this.bundle(policy), rateLimitScope: `scope-${n}`, approval: { cluster: "approver", timeoutMs: ASK_WAIT_MS * 2 } },
+      filter: { bundle: vectorBundle(policy), rateLimitScope: `scope-${n}`, approval: { cluster: "approver", timeoutMs: ASK_WAIT_MS * 2 } },
     };
     this.slots.sort((a, b) => b.used - a.used);
     this.slots = this.slots.slice(0, KEEP_LISTENERS - 1);

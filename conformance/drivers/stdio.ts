@@ -9,6 +9,7 @@
 import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { VECTOR_CWD, VECTOR_HOME } from "./bundles.ts";
 import { NotApplicable, serverAnswer, requestText, type DecisionInput, type DecisionOutcome, type HostDriver, type ResponseInput, type ResponseOutcome } from "../types.ts";
 import { ProxyProcess, packageRoot, type Line } from "./stdio-process.ts";
 
@@ -131,7 +132,7 @@ export class StdioDriver implements HostDriver {
     const proc = new ProxyProcess({
       args: [
         "proxy", "--policy", policyFile, "--audit", auditFile, "--ask-timeout", ASK_TIMEOUT, "--approval", "elicitation",
-        "--home", "/home/agent", "--cwd", "/work", "--no-reload", "--", process.execPath, UPSTREAM, answerFile,
+        "--home", VECTOR_HOME, "--cwd", VECTOR_CWD, "--no-reload", "--", process.execPath, UPSTREAM, answerFile,
       ],
     });
     const session: Session = { key: PLACEHOLDER, proc, policyFile, auditFile, answerFile, auditRead: 0, tainted: false };

@@ -11,7 +11,7 @@
 // awaited: every record the vector caused was written before it, so no sleeps are needed.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { compilePolicy } from "../../compiler/index.ts";
+import { vectorBundle } from "./bundles.ts";
 import { Workerd, gatewayWorker } from "../../hosts/worker/workerd.ts";
 import { serverAnswer, requestText, type DecisionInput, type DecisionOutcome, type HostDriver, type ResponseInput, type ResponseOutcome } from "../types.ts";
 
@@ -60,7 +60,6 @@ export class WorkerDriver implements HostDriver {
   private upstream = http.createServer((req, res) => void this.serveUpstream(req, res));
   private control = http.createServer((req, res) => void this.serveControl(req, res));
   private kv = new Map<string, Buffer>();
-  private bundles = new Map<string, Uint8Array>();
   private version = 0;
   private seq = 0;
   private sentinels = 0;
@@ -152,19 +151,10 @@ export class WorkerDriver implements HostDriver {
     res.writeHead(200, { "content-type": "application/octet-stream" }).end(value);
   }
 
-  private bundle(policy: string): Uint8Array {
-    let b = this.bundles.get(policy);
-    if (!b) {
-      b = compilePolicy(policy, "<inline>", { cwd: "/work", home: "/home/agent" }).bytes;
-      this.bundles.set(policy, b);
-    }
-    return b;
-  }
-
   /** Put the vector's policy into KV under a new version: the Worker reloads it on the next request. */
   private gateway(policy: string | null): string {
     if (policy === null) return this.workerd!.url(BARE_GATEWAY);
-    this.kv.set("policy.tgb", Buffer.from(this.bundle(policy)));
+    this.kv.set("policy.tgb", Buffer.from(vectorBundle(policy)));
     this.kv.set("version", Buffer.from(`v${++this.version}`));
     return this.workerd!.url(KV_GATEWAY);
   }
