@@ -42,7 +42,7 @@ export interface AuditOptions {
 }
 
 export type ApprovalOutcome = "approved" | "denied" | "timeout" | "cancelled";
-export type ApprovalChannelName = "elicitation" | "tty" | "none";
+export type ApprovalChannelName = "elicitation" | "tty" | "http" | "none";
 
 const stamp = (o: AuditOptions) => (o.now ? o.now() : new Date()).toISOString();
 

@@ -42,6 +42,10 @@ export interface Env {
   APPROVAL_URL?: string;
   /** How long an asked call waits for the approval service (default 30000). */
   APPROVAL_TIMEOUT_MS?: string;
+  /** How long the upstream may take to answer (headers, or a whole JSON body), in ms (default 60000; 0: no limit). */
+  UPSTREAM_TIMEOUT_MS?: string;
+  /** The largest JSON answer read whole to be scanned (default 33554432); a larger one is withheld (502). */
+  MAX_RESPONSE_BYTES?: string;
   /** The ToolgateLimits Durable Object: one set of rate-limit buckets for all isolates. */
   RATE_LIMITS?: DurableObjectNamespace;
 }

@@ -2,10 +2,8 @@
 // a clear message instead of running with a weaker configuration.
 import type { ArgsMode } from "../../kit/audit.ts";
 import type { Env } from "./env.ts";
-import { ConfigError, parseTarget, router, type Router } from "./routes.ts";
-
-/** POSTs the ASK audit record to the approval service; its HTTP status is the answer. */
-export type AskService = (record: string, signal: AbortSignal) => Promise<Response>;
+import { ConfigError, parseTarget, router, type Router } from "../../kit/gateway/routes.ts";
+import { approvalAt, type AskService } from "../../kit/gateway/approval.ts";
 
 export interface Settings {
   route: Router;
@@ -16,6 +14,8 @@ export interface Settings {
   /** null when no approval service is configured (then `ask` is answered -32005 at once). */
   approval: AskService | null;
   approvalTimeoutMs: number;
+  upstreamTimeoutMs: number;
+  maxResponseBytes: number;
 }
 
 const cache = new WeakMap<Env, Settings>();
@@ -28,12 +28,10 @@ function number(text: string | undefined, name: string, fallback: number, max: n
 }
 
 function approvalService(env: Env): AskService | null {
-  const init = (body: string, signal: AbortSignal): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body, signal });
   const binding = env.APPROVAL;
-  if (binding) return (body, signal) => binding.fetch(env.APPROVAL_URL || "https://approval.internal/approve", init(body, signal));
+  if (binding) return approvalAt(new URL(env.APPROVAL_URL || "https://approval.internal/approve"), (u, init) => binding.fetch(u.href, init));
   if (!env.APPROVAL_URL) return null;
-  const url = parseTarget(env.APPROVAL_URL, "APPROVAL_URL");
-  return (body, signal) => fetch(url, init(body, signal));
+  return approvalAt(parseTarget(env.APPROVAL_URL, "APPROVAL_URL"));
 }
 
 export function settings(env: Env): Settings {
@@ -49,6 +47,8 @@ export function settings(env: Env): Settings {
     auditArgs: args,
     approval: approvalService(env),
     approvalTimeoutMs: number(env.APPROVAL_TIMEOUT_MS, "APPROVAL_TIMEOUT_MS", 30_000, 3_600_000),
+    upstreamTimeoutMs: number(env.UPSTREAM_TIMEOUT_MS, "UPSTREAM_TIMEOUT_MS", 60_000, 3_600_000),
+    maxResponseBytes: number(env.MAX_RESPONSE_BYTES, "MAX_RESPONSE_BYTES", 32 << 20, 1 << 30),
   };
   cache.set(env, s);
   return s;

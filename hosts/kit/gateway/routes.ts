@@ -1,5 +1,6 @@
-// Which upstream a request goes to: UPSTREAM_URL (the request path appended to it) or a route table whose
-// longest matching path prefix wins (the rest of the path appended to the route's URL).
+// Which upstream a request goes to: one URL (the request path appended to it) or a route table whose longest
+// matching path prefix wins (the rest of the path appended to the route's URL). Shared by the Worker
+// (UPSTREAM_URL, ROUTES) and the Node gateway (--upstream); `names` says how the host calls the two settings.
 
 export type Router = (url: URL) => URL | null;
 
@@ -30,21 +31,31 @@ function join(target: URL, rest: string, search: string): URL {
   return u;
 }
 
-export function router(upstream: string | undefined, routes: string | Record<string, string> | undefined): Router {
+export interface SettingNames {
+  upstream: string;
+  routes: string;
+}
+
+export function router(
+  upstream: string | undefined,
+  routes: string | Record<string, string> | undefined,
+  names: SettingNames = { upstream: "UPSTREAM_URL", routes: "ROUTES" },
+): Router {
+  const R = names.routes;
   if (routes !== undefined && routes !== "") {
     let table: unknown = routes;
     if (typeof routes === "string") {
       try {
         table = JSON.parse(routes);
       } catch {
-        throw new ConfigError("ROUTES is not JSON");
+        throw new ConfigError(`${R} is not JSON`);
       }
     }
-    if (table === null || typeof table !== "object" || Array.isArray(table)) throw new ConfigError("ROUTES must be an object of path prefix → URL");
+    if (table === null || typeof table !== "object" || Array.isArray(table)) throw new ConfigError(`${R} must be an object of path prefix → URL`);
     const list: Route[] = Object.entries(table as Record<string, unknown>).map(([prefix, target]) => {
-      if (!prefix.startsWith("/")) throw new ConfigError(`ROUTES key must start with "/": ${prefix}`);
-      if (typeof target !== "string") throw new ConfigError(`ROUTES[${prefix}] must be a URL string`);
-      return { prefix: prefix.replace(/\/+$/, ""), target: parseTarget(target, `ROUTES[${prefix}]`) };
+      if (!prefix.startsWith("/")) throw new ConfigError(`${R}: a path prefix must start with "/": ${prefix}`);
+      if (typeof target !== "string") throw new ConfigError(`${R}[${prefix}] must be a URL string`);
+      return { prefix: prefix.replace(/\/+$/, ""), target: parseTarget(target, `${R}[${prefix}]`) };
     });
     list.sort((a, b) => b.prefix.length - a.prefix.length);
     return (url) => {
@@ -56,7 +67,7 @@ export function router(upstream: string | undefined, routes: string | Record<str
       return null;
     };
   }
-  if (!upstream) throw new ConfigError("set UPSTREAM_URL or ROUTES");
-  const target = parseTarget(upstream, "UPSTREAM_URL");
+  if (!upstream) throw new ConfigError(`set ${names.upstream}${names.routes !== names.upstream ? ` or ${names.routes}` : ""}`);
+  const target = parseTarget(upstream, names.upstream);
   return (url) => join(target, url.pathname, url.search);
 }
