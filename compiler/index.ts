@@ -20,6 +20,8 @@ export interface CompileOptions {
   maxDepth?: number;
   /** The engine whose normalization is used (a new one by default). */
   engine?: Engine;
+  /** Operator override of `spec.mode` (the bundle, and so its hash, says which mode decided). */
+  mode?: "enforce" | "monitor";
 }
 
 export interface CompileResult extends CompiledBundle {
@@ -36,6 +38,7 @@ export function compilePolicy(text: string, file: string, opts: CompileOptions =
   const home = opts.home ?? process.env.HOME ?? homedir();
   const cwd = opts.cwd ?? process.cwd();
   const { policy, warnings } = parsePolicy(text, file, { home, cwd });
+  if (opts.mode) policy.mode = opts.mode;
   const engine = opts.engine ?? (normalizer ??= newEngine());
   const bundle = writeBundle(policy, {
     normalize: (s) => engine.normalize(s),

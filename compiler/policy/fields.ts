@@ -365,7 +365,7 @@ const spec: ObjectSpec = {
   required: "warning",
   example: "spec: { allowed_tools: [read_file] }",
   fields: {
-    mode: { ...enumOf(["enforce", "monitor"], "enforce: violations are denied; monitor: logged and let through (rate limits and protected paths still apply).", "enforce"), foldCase: true, empty: "warning" },
+    mode: { ...enumOf(["enforce", "monitor", "audit"], "enforce: violations are denied; monitor (or audit, its name in MeshGuard): logged and let through (rate limits and protected paths still apply).", "enforce"), foldCase: true, empty: "warning" },
     allowed_tools: names("Tools the agent may call. Tools named in tool_rules are allowed too. Empty: no tools.", "Tool name (normalized)."),
     denied_tools: names("Tools that are always denied (aip-go extension; mode-aware).", "Tool name (normalized)."),
     allowed_methods: {

@@ -505,7 +505,7 @@ describe("diagnostics", () => {
       "policies/broken.yaml:4:9: warning: metadata.name: name is not a DNS label",
       "  hint: use lower-case letters, digits and -, starting and ending with a letter or digit, e.g. code-review-agent",
       'policies/broken.yaml:6:9: error: spec.mode: "enforcing" is not a valid mode',
-      '  hint: did you mean "enforce"? valid values: enforce, monitor',
+      '  hint: did you mean "enforce"? valid values: enforce, monitor, audit',
       "policies/broken.yaml:7:3: error: spec.alowed_tools: unknown field",
       "  hint: did you mean allowed_tools?",
     ]);
@@ -529,5 +529,14 @@ describe("loadPolicyFile", () => {
 
   it("reports a missing file as a PolicyError", () => {
     expect(() => loadPolicyFile("/nonexistent/agent.yaml")).toThrow("/nonexistent/agent.yaml:1:1: error: cannot read the policy file: no such file");
+  });
+});
+
+describe("mode", () => {
+  const mode = (m: string) => parsePolicy(`apiVersion: aip.io/v1alpha1\nkind: AgentPolicy\nmetadata:\n  name: a\nspec:\n  mode: ${m}\n`, "a.yaml").policy.mode;
+  it("reads audit (MeshGuard's name for it) as monitor, and the other two as written", () => {
+    expect(mode("audit")).toBe("monitor");
+    expect(mode("monitor")).toBe("monitor");
+    expect(mode("enforce")).toBe("enforce");
   });
 });

@@ -206,7 +206,7 @@ function build(root: CObject, w: Walker, file: string): Policy {
       owner: str(meta, "owner")?.value ?? null,
       signature: str(meta, "signature") ?? null,
     },
-    mode: (str(spec, "mode")?.value ?? "enforce") as Mode,
+    mode: modeOf(str(spec, "mode")?.value),
     allowedTools: strings(spec, "allowed_tools"),
     deniedTools: strings(spec, "denied_tools"),
     // aip-go: an empty or absent list means the default list.
@@ -257,4 +257,9 @@ function buildDlp(d: CObject | undefined): DlpConfig | null {
     logOriginalOnFailure: flag(d, "log_original_on_failure") ?? null,
     pos: d.pos,
   };
+}
+
+/** The policy's mode; `audit` is another name for monitor. */
+export function modeOf(text: string | undefined): Mode {
+  return text === "audit" || text === "monitor" ? "monitor" : "enforce";
 }

@@ -100,7 +100,7 @@ export const rejections: Record<string, Rejection> = {
   "an empty protected path": { spec: "protected_paths: ['']", path: "spec.protected_paths[0]", message: "value must not be empty" },
   "a rule without a tool": { spec: "tool_rules:\n  - action: block", path: "spec.tool_rules[0].tool", message: "spec.tool_rules[0] has no tool", hint: "add tool: read_file", at: [1, 7] },
   "a rule with an empty tool": { spec: "tool_rules:\n  - tool:", path: "spec.tool_rules[0].tool", message: "tool has no value" },
-  "an invalid mode": { spec: "mode: audit", path: "spec.mode", message: '"audit" is not a valid mode', hint: "valid values: enforce, monitor" },
+  "an invalid mode": { spec: "mode: dry-run", path: "spec.mode", message: '"dry-run" is not a valid mode', hint: "valid values: enforce, monitor, audit" },
   "an invalid action with a near match": { spec: "tool_rules:\n  - tool: t\n    action: blok", path: "spec.tool_rules[0].action", message: '"blok" is not a valid action', hint: 'did you mean "block"? valid values: allow, block, ask' },
   "action deny": { spec: "tool_rules:\n  - tool: t\n    action: deny", path: "spec.tool_rules[0].action", message: '"deny" is not a valid action', hint: "valid values: allow, block, ask" },
   "an empty regex": { spec: "tool_rules:\n  - tool: t\n    allow_args: { path: '' }", path: "spec.tool_rules[0].allow_args.path", message: "value must not be empty" },

@@ -9,6 +9,7 @@ import { evalCommand } from "./commands/eval.ts";
 import { conformanceCommand } from "./commands/conformance.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { proxyCommand } from "./commands/proxy.ts";
+import { gatewayCommand } from "./commands/gateway.ts";
 import { VERSION } from "./version.ts";
 
 // The proxy compiles policies in a worker thread whose module is this bundle.
@@ -31,7 +32,7 @@ export interface Command {
   normalizeArgs?(args: string[]): string[];
 }
 
-const COMMANDS: Command[] = [proxyCommand, validateCommand, compileCommand, evalCommand, conformanceCommand, demoCommand];
+const COMMANDS: Command[] = [proxyCommand, gatewayCommand, validateCommand, compileCommand, evalCommand, conformanceCommand, demoCommand];
 
 /** Raised for a wrong command line: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {}

@@ -3,9 +3,9 @@
 // The server's stderr is passed through, or through the engine's line stream when the policy sets
 // dlp.filter_stderr.
 import type { Writable } from "node:stream";
-import { EngineTrap, type DlpEvent, type DlpStream, type ScanResult } from "../../kit/engine.ts";
-import { dlpRecords, eventRecord } from "../../kit/audit.ts";
-import type { ProxyContext } from "./context.ts";
+import { EngineTrap, type DlpStream, type ScanResult } from "../../kit/engine.ts";
+import { eventRecord } from "../../kit/audit.ts";
+import type { HostContext } from "../context.ts";
 import type { LineSink } from "./lines.ts";
 import type { Outbox } from "./outbox.ts";
 import { excerpt } from "./log.ts";
@@ -23,17 +23,8 @@ function responseId(line: Buffer): string | null {
   }
 }
 
-function recordDlp(ctx: ProxyContext, events: readonly DlpEvent[], source: "message" | "stderr"): void {
-  if (events.length === 0) return;
-  ctx.audit.writeAll(dlpRecords(events, ctx.auditPolicy, ctx.auditOptions, source));
-  for (const e of events) {
-    ctx.metrics.dlpRedactions.inc({ rule: e.rule }, e.count);
-    ctx.log.info(`DLP_TRIGGERED${source === "stderr" ? " (server stderr)" : ""}: rule ${JSON.stringify(e.rule)} matched ${e.count} time(s), redacted`);
-  }
-}
-
 export class Downstream implements LineSink {
-  constructor(private readonly ctx: ProxyContext, private readonly toClient: Outbox, private readonly session: Session) {}
+  constructor(private readonly ctx: HostContext, private readonly toClient: Outbox, private readonly session: Session) {}
 
   line(bytes: Buffer): void {
     const { ctx } = this;
@@ -55,7 +46,7 @@ export class Downstream implements LineSink {
       if (response) this.toClient.push(response);
       return;
     }
-    recordDlp(ctx, r.events, "message");
+    ctx.recordDlp(r.events, "message");
     const out = r.changed ? withNewline(r.output) : bytes;
     if (ctx.log.verbose) ctx.log.debug(`← [downstream] ${excerpt(out)}`);
     this.toClient.push(out);
@@ -73,7 +64,7 @@ export class Downstream implements LineSink {
 export class StderrRelay {
   private stream: DlpStream | null = null;
 
-  constructor(private readonly ctx: ProxyContext, private readonly out: Writable) {}
+  constructor(private readonly ctx: HostContext, private readonly out: Writable) {}
 
   write(chunk: Buffer): void {
     if (!this.ctx.filterStderr) {
@@ -84,7 +75,7 @@ export class StderrRelay {
     try {
       this.stream ??= this.ctx.engine.openStream("lines");
       const r = this.stream.write(chunk);
-      recordDlp(this.ctx, r.events, "stderr");
+      this.ctx.recordDlp(r.events, "stderr");
       this.ctx.audit.commit();
       if (r.output.length) this.out.write(r.output);
     } catch (e) {
@@ -101,7 +92,7 @@ export class StderrRelay {
     this.stream = null;
     try {
       const r = s.end();
-      recordDlp(this.ctx, r.events, "stderr");
+      this.ctx.recordDlp(r.events, "stderr");
       this.ctx.audit.commit();
       if (r.output.length) this.out.write(r.output);
     } catch (e) {

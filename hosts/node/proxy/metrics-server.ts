@@ -11,11 +11,11 @@ export interface MetricsServer {
 }
 
 /** "127.0.0.1:9091", ":9091" (all interfaces), "[::1]:9091". */
-export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
+export function parseListenAddress(addr: string, flag = "--metrics-addr"): { host: string | undefined; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr);
-  if (!m) throw new Error(`--metrics-addr ${JSON.stringify(addr)}: expected host:port, e.g. 127.0.0.1:9091`);
+  if (!m) throw new Error(`${flag} ${JSON.stringify(addr)}: expected host:port, e.g. 127.0.0.1:9091`);
   const port = Number(m[3]);
-  if (port > 65535) throw new Error(`--metrics-addr ${JSON.stringify(addr)}: port out of range`);
+  if (port > 65535) throw new Error(`${flag} ${JSON.stringify(addr)}: port out of range`);
   return { host: m[1] ?? (m[2] || undefined), port };
 }
 

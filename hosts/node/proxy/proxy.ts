@@ -10,7 +10,7 @@ import { AuditFile } from "./audit-file.ts";
 import { Approvals, type ApprovalChannel } from "./approval.ts";
 import { describeExit, exitStatus, signalServer, startServer, type ChildExit } from "./child.ts";
 import { joinCommandLine } from "./command-line.ts";
-import { ProxyContext } from "./context.ts";
+import { HostContext } from "../context.ts";
 import { Downstream, StderrRelay } from "./downstream.ts";
 import { ElicitationChannel } from "./elicitation.ts";
 import { LineReader } from "./lines.ts";
@@ -72,7 +72,7 @@ export async function runProxy(o: ProxyOptions, io: ProxyIo = { stdin: process.s
 
   const metrics = policyMetrics();
   const audit = new AuditFile(o.audit, { maxBytes: o.auditMaxBytes, keep: o.auditKeep, onError: (e) => log.error(`audit log ${o.audit}: ${e.message}`) });
-  const ctx = new ProxyContext(newEngine(), audit, metrics, log, o.auditArgs);
+  const ctx = new HostContext(newEngine(), audit, metrics, log, o.auditArgs);
   ctx.activate(first);
   metrics.reloads.inc();
   const policyName = () => ctx.current.policy?.metadata.name ?? null;

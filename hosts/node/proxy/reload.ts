@@ -8,7 +8,7 @@ import { readFileSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { eventRecord } from "../../kit/audit.ts";
 import { compileIsolated, type WorkerCompileOptions } from "./compile-worker.ts";
-import type { ProxyContext } from "./context.ts";
+import type { HostContext } from "../context.ts";
 import { describePolicy } from "./policy.ts";
 
 export class PolicyWatcher {
@@ -79,7 +79,7 @@ export class PolicyReloader {
     private readonly path: string,
     source: Buffer,
     private readonly compileOptions: WorkerCompileOptions,
-    private readonly ctx: ProxyContext,
+    private readonly ctx: HostContext,
     private readonly o: { watch: boolean; policyName: () => string | null },
     /** The active policy hash changed. */
     private readonly onChanged: () => void,

@@ -3,10 +3,10 @@
 // notification); ask: a human decides, while later messages keep flowing. The audit record of a decision is
 // written before the message moves on.
 import { EngineTrap, type Verdict } from "../../kit/engine.ts";
-import { approvalRecord, auditDecision, decisionRecord, eventRecord, needsRecord } from "../../kit/audit.ts";
+import { eventRecord, needsRecord } from "../../kit/audit.ts";
 import type { Approvals } from "./approval.ts";
 import type { ElicitationChannel } from "./elicitation.ts";
-import type { ProxyContext } from "./context.ts";
+import type { HostContext } from "../context.ts";
 import type { LineSink } from "./lines.ts";
 import type { Outbox } from "./outbox.ts";
 import { quote } from "./log.ts";
@@ -35,7 +35,7 @@ export class Upstream implements LineSink {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly ctx: ProxyContext,
+    private readonly ctx: HostContext,
     private readonly toServer: Outbox,
     private readonly toClient: Outbox,
     private readonly approvals: Approvals,
@@ -58,9 +58,7 @@ export class Upstream implements LineSink {
     if (v.kind === "invalid" && v.verdict === "drop" && v.reason === "") return; // a blank line
     if (v.kind === "response" && v.id !== null && this.elicitation.consume(v.id, bytes)) return;
 
-    const m = ctx.metrics;
-    m.requests.inc();
-    if (needsRecord(v)) ctx.write(decisionRecord(v, ctx.auditPolicy, ctx.auditOptions));
+    if (needsRecord(v)) ctx.recordDecision(v);
     switch (v.verdict) {
       case "forward":
       case "rewrite":
@@ -77,10 +75,8 @@ export class Upstream implements LineSink {
         this.ask(Buffer.from(bytes), v);
         break;
     }
-    if (v.verdict !== "ask") m.decisions.inc({ decision: auditDecision(v).toLowerCase() });
-    if (v.violation) m.violations.inc();
-    m.duration.observe((performance.now() - start) / 1000);
-    this.logVerdict(v);
+    ctx.countVerdict(v, (performance.now() - start) / 1000);
+    ctx.logVerdict(v);
   }
 
   oversized(prefix: Buffer): void {
@@ -118,12 +114,8 @@ export class Upstream implements LineSink {
     const done = this.approvals
       .ask({ tool: asked.tool ?? "", argsJson: asked.args ?? "{}", idText: asked.id === null ? null : idKey(asked.id) })
       .then(({ outcome, via, waitedMs }) => {
-        const m = ctx.metrics;
-        m.approvals.inc({ outcome, via });
         if (outcome === "approved") {
-          ctx.write(approvalRecord(asked, outcome, via, waitedMs, null, ctx.auditPolicy, ctx.auditOptions));
-          m.decisions.inc({ decision: asked.violation ? "allow_monitor" : "allow" });
-          ctx.log.info(`APPROVED: tool ${quote(asked.tool)} via ${via}`);
+          ctx.recordApproval(asked, outcome, via, waitedMs, null);
           this.toServer.send(withNewline(bytes));
           return;
         }
@@ -133,11 +125,7 @@ export class Upstream implements LineSink {
         } catch (e) {
           if (!(e instanceof EngineTrap)) throw e;
         }
-        ctx.write(approvalRecord(asked, outcome, via, waitedMs, denial, ctx.auditPolicy, ctx.auditOptions));
-        ctx.audit.commit();
-        m.decisions.inc({ decision: "block" });
-        if (!asked.violation) m.violations.inc(); // (a violation let through in monitor mode was counted when asked)
-        ctx.log.info(`${outcome === "denied" ? "DENIED" : outcome === "timeout" ? "APPROVAL TIMEOUT" : "CANCELLED"}: tool ${quote(asked.tool)} (via ${via})`);
+        ctx.recordApproval(asked, outcome, via, waitedMs, denial);
         // A cancelled request gets no answer (MCP: the client no longer waits for one).
         if (outcome === "cancelled") return;
         const response = denial?.response ?? internalError(bytes, ctx.auditPolicy.policyHash);
@@ -157,22 +145,6 @@ export class Upstream implements LineSink {
     ctx.write(eventRecord("ENGINE_FAILURE", { direction: "upstream", decision: "BLOCK", error_code: -32603, reason: e.message }, ctx.auditPolicy, ctx.auditOptions, "WARN"));
     const response = internalError(bytes, ctx.auditPolicy.policyHash);
     if (response) this.toClient.push(withNewline(response));
-  }
-
-  private logVerdict(v: Verdict): void {
-    const { log } = this.ctx;
-    if (log.verbose) log.debug(`→ [upstream] method=${quote(v.method)} id=${v.id ?? "-"} ${v.verdict}`);
-    if (v.verdict === "forward" || v.verdict === "rewrite") {
-      if (v.violation) log.info(`ALLOW_MONITOR (dry-run): ${v.tool !== null ? `tool ${quote(v.tool)}` : `method ${quote(v.method)}`} would be blocked, reason: ${v.reason}`);
-      else if (v.toolsCall) log.debug(`ALLOWED: tool ${quote(v.tool)}`);
-      return;
-    }
-    if (v.verdict === "ask") return;
-    const what = v.errorCode === -32006 ? `BLOCKED_METHOD: method ${quote(v.method)}`
-      : v.tool !== null ? `BLOCKED: tool ${quote(v.tool)}`
-      : v.kind === "invalid" ? "REFUSED: message"
-      : `BLOCKED: method ${quote(v.method)}`;
-    log.info(`${what} (${v.errorCode ?? "-"}${v.rule ? `, ${v.rule}` : ""}): ${v.reason}${v.verdict === "drop" ? " [notification dropped]" : ""}`);
   }
 }
 
