@@ -1,64 +1,18 @@
 // Real parts end to end: the official MCP SDK client (Streamable HTTP) → the Worker in workerd →
 // @modelcontextprotocol/server-everything in Streamable HTTP mode (its answers are SSE streams).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { McpError } from "@modelcontextprotocol/sdk/types.js";
-import { packageRoot } from "../../conformance/drivers/stdio-process.ts";
+import { callError, startEverything, toolText as text } from "../everything.ts";
 import type { Workerd } from "../../hosts/worker/workerd.ts";
 import { AWS_KEY, DLP, policy, records, startGateway } from "./helpers.ts";
-
-const EVERYTHING = join(packageRoot(), "node_modules/@modelcontextprotocol/server-everything/dist/index.js");
 
 const POLICY = policy(`allowed_tools: [echo, get-sum, get-env]
 tool_rules:
   - tool: get-env
     action: block
 ${DLP}`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
-
-/** server-everything on loopback (it reads PORT), resolved once it listens. */
-async function startEverything(): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [EVERYTHING, "streamableHttp"], { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "ignore", "pipe"] });
-  let err = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server-everything did not start: ${err}`)), 20_000);
-    child.stderr!.on("data", (c) => {
-      err += c;
-      if (err.includes("listening on port")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`server-everything exited (${code}): ${err}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child };
-}
-
-async function callError(client: Client, name: string, args: Record<string, unknown>): Promise<McpError> {
-  try {
-    const r = await client.callTool({ name, arguments: args });
-    throw new Error(`expected a JSON-RPC error, got ${JSON.stringify(r).slice(0, 300)}`);
-  } catch (e) {
-    if (!(e instanceof McpError)) throw e;
-    return e;
-  }
-}
-
-const text = (r: any) => (r.content as { text?: string }[]).map((c) => c.text ?? "").join("");
 
 describe("the MCP SDK client through the Worker to server-everything", () => {
   let server: { url: string; child: ChildProcess };

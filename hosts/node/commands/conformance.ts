@@ -4,16 +4,18 @@ import { EngineDriver } from "../../../conformance/drivers/engine.ts";
 import { StdioDriver } from "../../../conformance/drivers/stdio.ts";
 import { WorkerDriver } from "../../../conformance/drivers/worker.ts";
 import { EnvoyDriver } from "../../../conformance/drivers/envoy.ts";
+import { HttpDriver } from "../../../conformance/drivers/http.ts";
 import type { HostDriver } from "../../../conformance/types.ts";
 import { CliError, UsageError, type Command } from "../cli.ts";
 
 const DRIVERS: Record<string, () => HostDriver> = {
   engine: () => new EngineDriver(),
   stdio: () => new StdioDriver(),
+  http: () => new HttpDriver(),
   envoy: () => new EnvoyDriver(),
   worker: () => new WorkerDriver(),
 };
-const PLANNED = ["http"];
+const PLANNED: string[] = [];
 
 function table(s: RunSummary): string {
   const byFile = new Map<string, { passed: number; failed: number; skipped: number }>();
@@ -67,7 +69,7 @@ function runHost(host: string, files: string[]): Promise<RunSummary> {
 export const conformanceCommand: Command = {
   name: "conformance",
   summary: "Run conformance vector files (AIP format + toolgate extensions) through a host; exit 1 on any failure.",
-  usage: "toolgate conformance [files or dirs ...] --host engine|stdio|envoy|worker|all [--json] [--if-present <dir>]",
+  usage: "toolgate conformance [files or dirs ...] --host engine|stdio|http|envoy|worker|all [--json] [--if-present <dir>]",
   options: {
     host: { type: "string", description: `host to run the vectors through: ${Object.keys(DRIVERS).join(", ")}, or all (one table)` },
     json: { type: "boolean", description: "print one JSON summary object instead of the table" },

@@ -34,13 +34,16 @@ const options: Record<string, OptionSpec> = {
   cwd: { type: "string", description: "directory relative protected_paths resolve against (default: current)" },
 };
 
-/** TOOLGATE_<NAME> for every option not given on the command line (MODE too, as MeshGuard calls it). */
+/** TOOLGATE_<NAME> for every option not given on the command line (and MODE, see below). */
 export function fromEnvironment(values: Record<string, any>, env: NodeJS.ProcessEnv): Record<string, any> {
   const out = { ...values };
   for (const [name, spec] of Object.entries(options)) {
     if (out[name] !== undefined) continue;
     const key = `TOOLGATE_${name.toUpperCase().replace(/-/g, "_")}`;
-    const text = env[key] ?? (name === "mode" ? env.MODE : undefined);
+    let text = env[key];
+    // MODE is MeshGuard's name for it, but a generic one (build tools set MODE=test, MODE=production): it
+    // counts only when it names a mode, bypass excepted (that needs TOOLGATE_MODE or --mode).
+    if (text === undefined && name === "mode" && /^(enforce|monitor|audit)$/i.test(env.MODE ?? "")) text = env.MODE;
     if (text === undefined || text === "") continue;
     if (spec.type === "boolean") {
       if (!/^(1|true|yes|0|false|no)$/i.test(text)) throw new UsageError(`${key} must be true or false: ${JSON.stringify(text)}`);

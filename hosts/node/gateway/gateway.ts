@@ -59,6 +59,10 @@ export interface RunningGateway {
   /** host:port the MCP listener is bound to. */
   address: string;
   metricsAddress: string | null;
+  /** Read the policy file again now, even if unchanged, and activate it (as SIGHUP does for a change). */
+  reload(): Promise<void>;
+  /** The active policy's hash. */
+  readonly policyHash: string | null;
   /** Stop accepting, let requests in flight finish (up to graceMs), close everything. */
   close(): Promise<void>;
 }
@@ -213,5 +217,13 @@ export async function startGateway(o: GatewayOptions, stderr: NodeJS.WritableStr
       ctx.write(eventRecord("GATEWAY_STOPPED", {}, ctx.auditPolicy, ctx.auditOptions));
       audit.close();
     })());
-  return { address, metricsAddress: metricsServer?.address ?? null, close };
+  return {
+    address,
+    metricsAddress: metricsServer?.address ?? null,
+    reload: () => reloader.reload(true),
+    get policyHash() {
+      return ctx.engine.policyHash;
+    },
+    close,
+  };
 }

@@ -89,8 +89,12 @@ export class PolicyReloader {
     process.on("SIGHUP", this.onSighup);
   }
 
-  /** Load the file if it changed. One reload at a time; a change that arrives meanwhile is picked up after. */
-  async reload(): Promise<void> {
+  /**
+   * Load the file if it changed (force: even if not; a fresh bundle also starts fresh rate-limit buckets).
+   * One reload at a time; a change that arrives meanwhile is picked up after.
+   */
+  async reload(force = false): Promise<void> {
+    if (force) this.lastSource = Buffer.alloc(0);
     if (this.running) {
       this.again = true;
       return;
