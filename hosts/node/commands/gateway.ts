@@ -130,6 +130,11 @@ export const gatewayCommand: Command = {
     const o = gatewayOptions(fromEnvironment(values, process.env));
     if (o.upstreams.length === 0) throw new UsageError("--upstream is required (or TOOLGATE_UPSTREAM): the MCP server's URL, e.g. http://127.0.0.1:3001/mcp");
     if (o.approvalUrl !== null && !URL.canParse(o.approvalUrl)) throw new UsageError(`--approval-url is not a URL: ${JSON.stringify(o.approvalUrl)}`);
+    // Listening for signals from the start: one that arrives while the gateway starts stops it right after.
+    const signalled = new Promise<NodeJS.Signals>((resolve) => {
+      process.once("SIGINT", () => resolve("SIGINT"));
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+    });
     let gateway;
     try {
       gateway = await startGateway(o);
@@ -141,10 +146,7 @@ export const gatewayCommand: Command = {
       if (e instanceof GatewayConfigError || e instanceof AuditPathError) throw new CliError(e.message);
       throw e;
     }
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once("SIGINT", () => resolve("SIGINT"));
-      process.once("SIGTERM", () => resolve("SIGTERM"));
-    });
+    const signal = await signalled;
     process.stderr.write(`[toolgate] ${signal}: finishing requests in flight, then stopping\n`);
     await gateway.close();
     setTimeout(() => process.exit(0), 1000).unref();

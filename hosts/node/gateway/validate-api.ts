@@ -92,7 +92,10 @@ export class ValidateApi {
       sendJson(res, status, answer, headers);
     } catch (e) {
       if (e instanceof BadRequest) {
-        const headers = e.status === 401 ? { "www-authenticate": 'Bearer realm="toolgate"' } : e.status === 405 ? { allow: "POST" } : {};
+        const headers = e.status === 401 ? { "www-authenticate": 'Bearer realm="toolgate"' }
+          : e.status === 405 ? { allow: "POST" }
+          : e.status === 413 ? { connection: "close" } // the rest of the body is not read
+          : {};
         return sendJson(res, e.status, { error: e.error, message: e.message }, headers);
       }
       if (e instanceof EngineTrap) {
