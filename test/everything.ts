@@ -3,7 +3,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { join } from "node:path";
+import { expect, it } from "vitest";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { packageRoot } from "../conformance/drivers/stdio-process.ts";
 
@@ -51,3 +53,34 @@ export async function callError(client: Client, name: string, args: Record<strin
 
 /** The text of a tool result. */
 export const toolText = (r: any): string => (r.content as { text?: string }[]).map((c) => c.text ?? "").join("");
+
+/** A policy for server-everything that both HTTP hosts' SDK tests start from: echo and get-sum pass, get-env is blocked. */
+export const EVERYTHING_TOOLS = `allowed_tools: [echo, get-sum, get-env]
+tool_rules:
+  - tool: get-env
+    action: block`;
+
+/**
+ * What the SDK client must see through any HTTP host in front of server-everything with EVERYTHING_TOOLS: the
+ * session set up through the host, the tool list filtered, allowed calls answered.
+ */
+export function itPassesTheSdkThrough(host: string, session: () => { client: Client; transport: StreamableHTTPClientTransport }): void {
+  it(`initializes through the ${host}: the server's session id comes back and is sent on`, () => {
+    const { client, transport } = session();
+    expect(client.getServerVersion()?.name).toMatch(/everything/i);
+    expect(transport.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("lists only the tools the policy lets through", async () => {
+    const names = (await session().client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(["echo", "get-sum"]));
+    expect(names).not.toContain("get-env"); // action: block
+    expect(names).not.toContain("trigger-long-running-operation"); // not allowed
+  });
+
+  it("passes allowed calls to the server", async () => {
+    const { client } = session();
+    expect(toolText(await client.callTool({ name: "echo", arguments: { message: "hello" } }))).toBe("Echo: hello");
+    expect(toolText(await client.callTool({ name: "get-sum", arguments: { a: 2, b: 3 } }))).toContain("5");
+  });
+}

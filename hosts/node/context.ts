@@ -2,15 +2,18 @@
 // policy, the audit log, the metrics and the logger, and how a decision is recorded, counted and logged.
 // The policy facts cached here change only when a bundle is loaded (start, hot reload).
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { EngineTrap, type DlpEvent, type Engine, type Verdict } from "../kit/engine.ts";
 import {
   approvalRecord, auditDecision, decisionRecord, dlpRecords, eventRecord,
   type ApprovalChannelName, type ApprovalOutcome, type ArgsMode, type AuditOptions, type AuditPolicy, type AuditRecord,
 } from "../kit/audit.ts";
-import type { PolicyMetrics } from "../kit/metrics.ts";
-import type { AuditFile } from "./proxy/audit-file.ts";
+import { policyMetrics, type PolicyMetrics } from "../kit/metrics.ts";
+import { newEngine } from "../kit/node.ts";
+import { AuditFile } from "./proxy/audit-file.ts";
+import { compileIsolated, stopCompiler, type WorkerCompileOptions } from "./proxy/compile-worker.ts";
 import { quote, type Logger } from "./proxy/log.ts";
-import { ruleSource, type ProxyPolicy } from "./proxy/policy.ts";
+import { describePolicy, ruleSource, type ProxyPolicy } from "./proxy/policy.ts";
 
 const dec = new TextDecoder();
 
@@ -142,4 +145,40 @@ export class HostContext {
     const text = dec.decode(r.output);
     return text.slice('{"args":'.length, text.length - 1);
   }
+}
+
+export interface HostSettings {
+  policy: string;
+  audit: string;
+  auditArgs: ArgsMode;
+  auditMaxBytes: number;
+  auditKeep: number;
+}
+
+/**
+ * How a Node host starts: compile the policy file (a broken one throws with every problem at file:line:column),
+ * open the audit log, start the engine with the policy, record POLICY_LOADED and say on stderr what runs.
+ */
+export async function openHostContext(o: HostSettings, compileOptions: WorkerCompileOptions, log: Logger): Promise<{ ctx: HostContext; first: ProxyPolicy }> {
+  let first: ProxyPolicy;
+  try {
+    first = await compileIsolated(o.policy, readFileSync(o.policy), compileOptions);
+  } catch (e) {
+    stopCompiler();
+    throw e;
+  }
+  for (const w of first.warnings) log.info(w);
+  const metrics = policyMetrics();
+  const audit = new AuditFile(o.audit, { maxBytes: o.auditMaxBytes, keep: o.auditKeep, onError: (e) => log.error(`audit log ${o.audit}: ${e.message}`) });
+  const ctx = new HostContext(newEngine(), audit, metrics, log, o.auditArgs);
+  ctx.activate(first);
+  metrics.reloads.inc();
+  ctx.recordEvent("POLICY_LOADED", { policy_file: o.policy, policy_name: first.policy?.metadata.name ?? null });
+  log.info(describePolicy(first, o.policy, ctx.auditPolicy.policyHash));
+  log.info(`Policy mode: ${ctx.auditPolicy.mode}${compileOptions.mode ? " (set by --mode)" : ""}`);
+  log.info(`Audit logging to: ${o.audit} (arguments: ${o.auditArgs})`);
+  const engine = ctx.engine;
+  if (engine.policy.dlp) log.info(`DLP enabled with ${engine.dlpPatternNames.length} patterns: [${engine.dlpPatternNames.join(", ")}]`);
+  else if (o.auditArgs === "full") log.info("WARNING: DLP is disabled. Tool arguments may contain secrets that will be logged unredacted to the audit file (--audit-args hash avoids it).");
+  return { ctx, first };
 }

@@ -44,7 +44,11 @@ describe("the gateway facing a failing upstream", () => {
         setTimeout(() => res.end(event.slice(cut)), 30);
         return;
       }
-      if (tool === "echo") return void sse(res, JSON.stringify({ jsonrpc: "2.0", id: msg.id, result: { content: [{ type: "text", text: "fine" }] } })), res.end();
+      if (tool === "echo") {
+        sse(res, JSON.stringify({ jsonrpc: "2.0", id: msg.id, result: { content: [{ type: "text", text: "fine" }] } }));
+        res.end();
+        return;
+      }
       echo(r, res);
     });
     deadPort = await freePort(); // nothing listens there

@@ -4,14 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { callError, startEverything, toolText as text } from "../everything.ts";
+import { EVERYTHING_TOOLS, callError, itPassesTheSdkThrough, startEverything, toolText as text } from "../everything.ts";
 import { until } from "../proxy/helpers.ts";
 import { AWS_KEY, DLP, policy, startGatewayProcess, type GatewayProcess } from "./helpers.ts";
 
-const POLICY = policy(`allowed_tools: [echo, get-sum, get-env]
-tool_rules:
-  - tool: get-env
-    action: block
+const POLICY = policy(`${EVERYTHING_TOOLS}
   - tool: echo
     allow_args:
       message: "^[^;]*$"
@@ -38,22 +35,7 @@ describe("the MCP SDK client through the gateway to server-everything", () => {
     server?.child.kill();
   });
 
-  it("initializes through the gateway: the server's session id comes back and is sent on", async () => {
-    expect(client.getServerVersion()?.name).toMatch(/everything/i);
-    expect(transport.sessionId).toMatch(/^[0-9a-f-]{36}$/);
-  });
-
-  it("lists only the tools the policy lets through", async () => {
-    const names = (await client.listTools()).tools.map((t) => t.name);
-    expect(names).toEqual(expect.arrayContaining(["echo", "get-sum"]));
-    expect(names).not.toContain("get-env"); // action: block
-    expect(names).not.toContain("trigger-long-running-operation"); // not allowed
-  });
-
-  it("passes allowed calls to the server", async () => {
-    expect(text(await client.callTool({ name: "echo", arguments: { message: "hello sidecar" } }))).toBe("Echo: hello sidecar");
-    expect(text(await client.callTool({ name: "get-sum", arguments: { a: 2, b: 3 } }))).toContain("5");
-  });
+  itPassesTheSdkThrough("gateway", () => ({ client, transport }));
 
   it("refuses a blocked tool, a tool that is not allowed and a failed argument, with the codes and data of the error contract", async () => {
     const blocked = await callError(client, "get-env", {});

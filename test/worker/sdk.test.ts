@@ -4,14 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { callError, startEverything, toolText as text } from "../everything.ts";
+import { EVERYTHING_TOOLS, callError, itPassesTheSdkThrough, startEverything, toolText as text } from "../everything.ts";
 import type { Workerd } from "../../hosts/worker/workerd.ts";
 import { AWS_KEY, DLP, policy, records, startGateway } from "./helpers.ts";
 
-const POLICY = policy(`allowed_tools: [echo, get-sum, get-env]
-tool_rules:
-  - tool: get-env
-    action: block
+const POLICY = policy(`${EVERYTHING_TOOLS}
 ${DLP}`);
 
 describe("the MCP SDK client through the Worker to server-everything", () => {
@@ -34,22 +31,7 @@ describe("the MCP SDK client through the Worker to server-everything", () => {
     server?.child.kill();
   });
 
-  it("initializes through the Worker: the session id comes back and is sent on", async () => {
-    expect(client.getServerVersion()?.name).toMatch(/everything/i);
-    expect(transport.sessionId).toMatch(/^[0-9a-f-]{36}$/);
-  });
-
-  it("lists only the tools the policy lets through", async () => {
-    const names = (await client.listTools()).tools.map((t) => t.name);
-    expect(names).toEqual(expect.arrayContaining(["echo", "get-sum"]));
-    expect(names).not.toContain("get-env"); // action: block
-    expect(names).not.toContain("trigger-long-running-operation"); // not allowed
-  });
-
-  it("passes an allowed call to the server", async () => {
-    expect(text(await client.callTool({ name: "echo", arguments: { message: "hello edge" } }))).toBe("Echo: hello edge");
-    expect(text(await client.callTool({ name: "get-sum", arguments: { a: 2, b: 3 } }))).toContain("5");
-  });
+  itPassesTheSdkThrough("Worker", () => ({ client, transport }));
 
   it("refuses a blocked call with -32001 and the policy hash", async () => {
     const from = w.lines.length;

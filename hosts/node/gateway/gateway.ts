@@ -2,21 +2,16 @@
 // decision API. The gateway itself is the host kit's (hosts/kit/gateway/, which the Worker runs too); this
 // file gives it Node's pieces: the compiled policy with hot reload, the audit file, metrics, the upstream
 // fetch with its connection pool, and the lifecycle (listen, readiness, graceful shutdown).
-import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { newEngine } from "../../kit/node.ts";
-import { eventRecord, type ArgsMode } from "../../kit/audit.ts";
-import { policyMetrics } from "../../kit/metrics.ts";
+import type { ArgsMode } from "../../kit/audit.ts";
 import { serveMcp, type GatewayHost } from "../../kit/gateway/mcp.ts";
 import { approvalAt } from "../../kit/gateway/approval.ts";
 import { router, type Router } from "../../kit/gateway/routes.ts";
-import { HostContext } from "../context.ts";
-import { AuditFile } from "../proxy/audit-file.ts";
-import { compileIsolated, stopCompiler, type WorkerCompileOptions } from "../proxy/compile-worker.ts";
+import { openHostContext } from "../context.ts";
+import { stopCompiler, type WorkerCompileOptions } from "../proxy/compile-worker.ts";
 import { Logger } from "../proxy/log.ts";
 import { parseListenAddress, startMetricsServer, type MetricsServer } from "../proxy/metrics-server.ts";
-import { describePolicy } from "../proxy/policy.ts";
 import { PolicyReloader } from "../proxy/reload.ts";
 import { readBody, requestHeaders, sendJson, writeResponse } from "./node-http.ts";
 import { BATCH_PATH, VALIDATE_PATH, ValidateApi } from "./validate-api.ts";
@@ -104,28 +99,14 @@ export async function startGateway(o: GatewayOptions, stderr: NodeJS.WritableStr
   }
   const bypass = o.mode === "bypass";
   const compileOptions: WorkerCompileOptions = { home: o.home, cwd: o.cwd, maxMessageBytes: o.maxMessageBytes, mode: o.mode === "enforce" || o.mode === "monitor" ? o.mode : undefined };
-  const first = await compileIsolated(o.policy, readFileSync(o.policy), compileOptions).catch((e) => {
-    stopCompiler();
-    throw e;
-  });
-  for (const w of first.warnings) log.info(w);
-
-  const metrics = policyMetrics();
-  const audit = new AuditFile(o.audit, { maxBytes: o.auditMaxBytes, keep: o.auditKeep, onError: (e) => log.error(`audit log ${o.audit}: ${e.message}`) });
-  const ctx = new HostContext(newEngine(), audit, metrics, log, o.auditArgs);
-  ctx.activate(first);
+  const { ctx, first } = await openHostContext(o, compileOptions, log);
+  const { audit, metrics } = ctx;
   if (o.mode !== null && !bypass && ctx.auditPolicy.mode !== o.mode) {
     audit.close();
     stopCompiler();
     throw new GatewayConfigError(`--mode ${o.mode}: ${o.policy} is a compiled bundle whose mode is ${ctx.auditPolicy.mode}; give the policy YAML (or compile it in ${o.mode} mode)`);
   }
-  metrics.reloads.inc();
   const policyName = () => ctx.current.policy?.metadata.name ?? null;
-  ctx.recordEvent("POLICY_LOADED", { policy_file: o.policy, policy_name: policyName(), host: "gateway" });
-  log.info(describePolicy(first, o.policy, ctx.auditPolicy.policyHash));
-  log.info(`Policy mode: ${ctx.auditPolicy.mode}${o.mode === "enforce" || o.mode === "monitor" ? " (set by --mode)" : ""}`);
-  log.info(`Audit logging to: ${o.audit} (arguments: ${o.auditArgs})`);
-  if (ctx.engine.policy.dlp) log.info(`DLP enabled with ${ctx.engine.dlpPatternNames.length} patterns: [${ctx.engine.dlpPatternNames.join(", ")}]`);
   if (bypass) {
     const warning = "BYPASS MODE: every MCP message is forwarded WITHOUT policy evaluation and answers WITHOUT DLP (--mode bypass --allow-bypass). Nothing is enforced.";
     for (let i = 0; i < 3; i++) log.info(`WARNING: ${warning}`);
@@ -214,7 +195,7 @@ export async function startGateway(o: GatewayOptions, stderr: NodeJS.WritableStr
       await drained;
       clearTimeout(timer);
       await metricsServer?.close();
-      ctx.write(eventRecord("GATEWAY_STOPPED", {}, ctx.auditPolicy, ctx.auditOptions));
+      ctx.recordEvent("GATEWAY_STOPPED", {});
       audit.close();
     })());
   return {

@@ -1,24 +1,19 @@
 // The stdio proxy: starts the MCP server, puts the engine between it and the client, and runs until the server
 // exits. Client lines go through Upstream, server lines through Downstream; this file wires them to the
 // processes and owns the lifecycle: signals, end of input, hot reload, metrics, and the exit status.
-import { readFileSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
-import { newEngine } from "../../kit/node.ts";
 import { eventRecord, type ArgsMode } from "../../kit/audit.ts";
-import { policyMetrics } from "../../kit/metrics.ts";
-import { AuditFile } from "./audit-file.ts";
 import { Approvals, type ApprovalChannel } from "./approval.ts";
 import { describeExit, exitStatus, signalServer, startServer, type ChildExit } from "./child.ts";
 import { joinCommandLine } from "./command-line.ts";
-import { HostContext } from "../context.ts";
+import { openHostContext } from "../context.ts";
 import { Downstream, StderrRelay } from "./downstream.ts";
 import { ElicitationChannel } from "./elicitation.ts";
 import { LineReader } from "./lines.ts";
 import { Logger } from "./log.ts";
 import { startMetricsServer, type MetricsServer } from "./metrics-server.ts";
 import { Outbox } from "./outbox.ts";
-import { describePolicy, type ProxyPolicy } from "./policy.ts";
-import { compileIsolated, stopCompiler, type WorkerCompileOptions } from "./compile-worker.ts";
+import { stopCompiler, type WorkerCompileOptions } from "./compile-worker.ts";
 import { PolicyReloader } from "./reload.ts";
 import { TtyChannel } from "./tty-prompt.ts";
 import { Upstream, type Session } from "./upstream.ts";
@@ -61,30 +56,9 @@ export async function runProxy(o: ProxyOptions, io: ProxyIo = { stdin: process.s
   io.stderr.on("error", () => {}); // our stderr went away: the log is lost, the messages are not
   const log = new Logger(io.stderr, o.verbose);
   const compileOptions: WorkerCompileOptions = { home: o.home, cwd: o.cwd, maxMessageBytes: o.maxMessageBytes };
-  let first: ProxyPolicy;
-  try {
-    first = await compileIsolated(o.policy, readFileSync(o.policy), compileOptions);
-  } catch (e) {
-    stopCompiler();
-    throw e;
-  }
-  for (const w of first.warnings) log.info(w);
-
-  const metrics = policyMetrics();
-  const audit = new AuditFile(o.audit, { maxBytes: o.auditMaxBytes, keep: o.auditKeep, onError: (e) => log.error(`audit log ${o.audit}: ${e.message}`) });
-  const ctx = new HostContext(newEngine(), audit, metrics, log, o.auditArgs);
-  ctx.activate(first);
-  metrics.reloads.inc();
+  const { ctx, first } = await openHostContext(o, compileOptions, log);
+  const { audit, metrics } = ctx;
   const policyName = () => ctx.current.policy?.metadata.name ?? null;
-  ctx.write(eventRecord("POLICY_LOADED", { policy_file: o.policy, policy_name: policyName() }, ctx.auditPolicy, ctx.auditOptions));
-  audit.commit();
-
-  log.info(describePolicy(first, o.policy, ctx.auditPolicy.policyHash));
-  log.info(`Policy mode: ${ctx.auditPolicy.mode}`);
-  log.info(`Audit logging to: ${o.audit} (arguments: ${o.auditArgs})`);
-  const dlp = ctx.engine.policy.dlp;
-  if (dlp) log.info(`DLP enabled with ${ctx.engine.dlpPatternNames.length} patterns: [${ctx.engine.dlpPatternNames.join(", ")}]`);
-  else if (o.auditArgs === "full") log.info("WARNING: DLP is disabled. Tool arguments may contain secrets that will be logged unredacted to the audit file (--audit-args hash avoids it).");
   if (ctx.filterStderr) log.info("DLP stderr filtering enabled");
 
   let stopping = false;
