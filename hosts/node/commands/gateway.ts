@@ -2,11 +2,11 @@
 // Every option can also come from the environment (TOOLGATE_<OPTION>, e.g. TOOLGATE_POLICY, TOOLGATE_LISTEN,
 // TOOLGATE_UPSTREAM), so a ConfigMap can drive it; a flag on the command line wins.
 import { readFileSync } from "node:fs";
-import { parseSize, AuditPathError } from "../proxy/audit-file.ts";
+import { AuditPathError } from "../proxy/audit-file.ts";
 import { PolicyLoadError } from "../proxy/compile-worker.ts";
 import { GatewayConfigError, startGateway, type GatewayMode, type GatewayOptions } from "../gateway/gateway.ts";
 import { CliError, UsageError, type Command, type OptionSpec } from "../cli.ts";
-import { parseDuration } from "./proxy.ts";
+import { parseDuration, size } from "./proxy.ts";
 import type { ArgsMode } from "../../kit/audit.ts";
 
 const options: Record<string, OptionSpec> = {
@@ -53,14 +53,6 @@ export function fromEnvironment(values: Record<string, any>, env: NodeJS.Process
   return out;
 }
 
-function size(values: Record<string, any>, name: string, fallback: string): number {
-  try {
-    return parseSize(values[name] ?? fallback);
-  } catch (e) {
-    throw new UsageError(`--${name}: ${(e as Error).message}`);
-  }
-}
-
 function positiveInteger(values: Record<string, any>, name: string, fallback: number): number {
   const n = Number(values[name] ?? fallback);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer`);
@@ -100,15 +92,15 @@ export function gatewayOptions(values: Record<string, any>): GatewayOptions {
     mode,
     audit: values.audit ?? "aip-audit.jsonl",
     auditArgs,
-    auditMaxBytes: values["audit-max-bytes"] ? size(values, "audit-max-bytes", "0") : 0,
+    auditMaxBytes: values["audit-max-bytes"] ? size("audit-max-bytes", values["audit-max-bytes"]) : 0,
     auditKeep: positiveInteger(values, "audit-keep", 5),
     verbose: Boolean(values.verbose),
     apiToken: apiToken(values),
     approvalUrl: values["approval-url"] ?? null,
     approvalTimeoutMs: parseDuration(values["approval-timeout"] ?? "30s"),
     upstreamTimeoutMs: parseDuration(values["upstream-timeout"] ?? "60s"),
-    maxMessageBytes: size(values, "max-message-bytes", "16M"),
-    maxResponseBytes: size(values, "max-response-bytes", "32M"),
+    maxMessageBytes: size("max-message-bytes", values["max-message-bytes"] ?? "16M"),
+    maxResponseBytes: size("max-response-bytes", values["max-response-bytes"] ?? "32M"),
     maxBatchChecks: positiveInteger(values, "max-batch", 100),
     reload: !values["no-reload"],
     home: values.home,

@@ -20,7 +20,8 @@ export function parseDuration(text: string): number {
   return total;
 }
 
-function size(name: string, text: string): number {
+/** A size option ("16M", "512K", bytes), or a usage error naming the option. */
+export function size(name: string, text: string): number {
   try {
     return parseSize(text);
   } catch (e) {
