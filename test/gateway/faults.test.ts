@@ -4,9 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServerResponse } from "node:http";
 import { freePort } from "../everything.ts";
+import { until } from "../proxy/helpers.ts";
 import { AWS_KEY, DLP, echoUpstream, localServer, policy, post, startGatewayProcess, toolCall, type GatewayProcess, type LocalServer } from "./helpers.ts";
 
-const POLICY = policy(`allowed_tools: [echo, slow, broken, fail, garbled, huge, split]
+const POLICY = policy(`allowed_tools: [echo, slow, broken, fail, garbled, huge, split, forever]
 ${DLP}`);
 
 function sse(res: ServerResponse, text: string): void {
@@ -18,6 +19,7 @@ describe("the gateway facing a failing upstream", () => {
   let upstream: LocalServer;
   let gw: GatewayProcess;
   let deadPort: number;
+  let foreverClosed = false;
   const echo = echoUpstream();
 
   beforeAll(async () => {
@@ -42,6 +44,16 @@ describe("the gateway facing a failing upstream", () => {
         res.writeHead(200, { "content-type": "text/event-stream" });
         res.write(event.slice(0, cut));
         setTimeout(() => res.end(event.slice(cut)), 30);
+        return;
+      }
+      if (tool === "forever") {
+        // An event stream that never ends, until the gateway lets go of it.
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        const timer = setInterval(() => res.write(`event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}\n\n`), 20);
+        res.on("close", () => {
+          clearInterval(timer);
+          foreverClosed = true;
+        });
         return;
       }
       if (tool === "echo") {
@@ -128,6 +140,16 @@ describe("the gateway facing a failing upstream", () => {
     expect(r.status).toBe(413);
     expect(r.json).toMatchObject({ error: { code: -32600 } });
     expect(upstream.received.length).toBe(before);
+    await ok();
+  });
+
+  it("lets go of the upstream's event stream when the client goes away", async () => {
+    const abort = new AbortController();
+    const res = await fetch(gw.url, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: JSON.stringify(toolCall(14, "forever", {})), signal: abort.signal });
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("notifications/progress");
+    abort.abort();
+    await until(() => foreverClosed, "the upstream stream to be closed");
     await ok();
   });
 

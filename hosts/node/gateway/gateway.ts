@@ -13,7 +13,7 @@ import { stopCompiler, type WorkerCompileOptions } from "../proxy/compile-worker
 import { Logger } from "../proxy/log.ts";
 import { parseListenAddress, startMetricsServer, type MetricsServer } from "../proxy/metrics-server.ts";
 import { PolicyReloader } from "../proxy/reload.ts";
-import { readBody, requestHeaders, sendJson, writeResponse } from "./node-http.ts";
+import { ClientGone, readBody, requestHeaders, sendJson, writeResponse } from "./node-http.ts";
 import { BATCH_PATH, VALIDATE_PATH, ValidateApi } from "./validate-api.ts";
 
 export type GatewayMode = "enforce" | "monitor" | "bypass";
@@ -128,7 +128,7 @@ export async function startGateway(o: GatewayOptions, stderr: NodeJS.WritableStr
       },
       event: (event, fields, level = "INFO") => {
         ctx.recordEvent(event, fields, level);
-        if (level === "WARN") log.info(`${event}: ${ctx.redactForLog(String(fields.reason ?? ""))}`);
+        if (level === "WARN") log.info(`${event}${fields.upstream ? ` (${fields.upstream})` : ""}: ${ctx.redactForLog(String(fields.reason ?? ""))}`);
       },
     },
     decide: (message) => ctx.engine.evaluate(message, performance.now()),
@@ -159,6 +159,7 @@ export async function startGateway(o: GatewayOptions, stderr: NodeJS.WritableStr
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {
+      if (e instanceof ClientGone) return; // nothing to answer, nothing was forwarded
       log.error(`request ${req.method} ${ctx.redactForLog(req.url ?? "")}: ${(e as Error)?.stack ?? e}`);
       if (!res.headersSent) sendJson(res, 500, { error: "internal_error", message: "the gateway failed on this request" });
       else res.destroy();

@@ -23,12 +23,17 @@ export interface Body {
   truncated: boolean;
 }
 
+/** The client went away before its request was read whole. */
+export class ClientGone extends Error {}
+
 /** Read a request body of at most `limit` bytes; a longer one stops being read (never buffered whole). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Body> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
-    const done = (truncated: boolean) => {
+    let settled = false;
+    const finish = (truncated: boolean) => {
+      settled = true;
       req.off("data", onData);
       const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
       resolve({ bytes: truncated ? bytes.subarray(0, limit + 1) : bytes, truncated });
@@ -38,12 +43,13 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Body> {
       size += chunk.length;
       if (size > limit) {
         req.pause();
-        done(true);
+        finish(true);
       }
     };
     req.on("data", onData);
-    req.once("end", () => done(false));
-    req.once("error", reject);
+    req.once("end", () => finish(false));
+    req.once("error", (e) => settled || ((settled = true), reject(new ClientGone(e.message))));
+    req.once("close", () => settled || ((settled = true), reject(new ClientGone("the client closed the connection"))));
   });
 }
 
@@ -63,13 +69,15 @@ export async function writeResponse(res: ServerResponse, r: Response): Promise<v
   // An event stream's headers go out at once: the client is waiting for its first event.
   if ((headers["content-type"] as string | undefined)?.startsWith("text/event-stream")) res.flushHeaders();
   const reader = r.body.getReader();
+  // A client that goes away cancels the body: the upstream request (an event stream too) is aborted.
   const clientGone = () => void reader.cancel().catch(() => {});
+  if (res.destroyed) return clientGone();
   res.once("close", clientGone);
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (res.destroyed) return;
+      if (res.destroyed) return clientGone();
       if (!res.write(value)) {
         await new Promise<void>((resolve) => {
           const go = () => {
