@@ -10,6 +10,7 @@ import { largeResult, policyYaml, toolCall } from "./policy.ts";
 import { benchStdio, stdioRows } from "./drivers/stdio.ts";
 import { benchEnvoy, envoyRows } from "./drivers/envoy.ts";
 import { benchWorker, workerRows } from "./drivers/worker.ts";
+import { benchHttp, httpRows } from "./drivers/http.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -127,6 +128,7 @@ console.log(`written: bench/results/engine.json`);
 if (!process.argv.includes("--engine")) {
   const hosts: [string, () => Promise<string[][]>][] = [
     ["stdio proxy", async () => stdioRows(await benchStdio({ quick, write: true }))],
+    ["HTTP gateway", async () => httpRows(await benchHttp({ quick, write: true }))],
     ["Envoy filter", async () => envoyRows(await benchEnvoy({ quick, write: true }))],
     ["Worker", async () => workerRows(await benchWorker({ quick, write: true }))],
   ];
