@@ -11,34 +11,12 @@ import { demoCommand } from "./commands/demo.ts";
 import { proxyCommand } from "./commands/proxy.ts";
 import { gatewayCommand } from "./commands/gateway.ts";
 import { VERSION } from "./version.ts";
+import { CliError, UsageError, type Command } from "./command.ts";
 
 // The proxy compiles policies in a worker thread whose module is this bundle.
 export { compileForWorker } from "./proxy/compile-worker.ts";
 
-export interface OptionSpec {
-  type: "string" | "boolean";
-  short?: string;
-  multiple?: boolean;
-  description: string;
-}
-
-export interface Command {
-  name: string;
-  summary: string;
-  usage: string;
-  options: Record<string, OptionSpec>;
-  run(values: Record<string, any>, positionals: string[]): Promise<number>;
-  /** Rewrite the arguments before they are parsed (e.g. aip-go's Go-style `-flag`). */
-  normalizeArgs?(args: string[]): string[];
-}
-
 const COMMANDS: Command[] = [proxyCommand, gatewayCommand, validateCommand, compileCommand, evalCommand, conformanceCommand, demoCommand];
-
-/** Raised for a wrong command line: printed with the command's usage, exit code 2. */
-export class UsageError extends Error {}
-
-/** Raised for a failure the user can act on: printed as one line, exit code 1. */
-export class CliError extends Error {}
 
 function help(): string {
   const lines = [

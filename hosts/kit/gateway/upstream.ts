@@ -40,11 +40,14 @@ export function faultAnswer(idText: string | null, upstream: string, problem: st
   return hostError(idText, `upstream ${upstream} ${problem}`, { upstream, ...extra });
 }
 
+/** What went wrong, by the system error code when there is one (fetch puts it in `cause`). */
 function describe(e: unknown): string {
-  const err = e as { message?: string; cause?: { code?: string; message?: string } };
-  const cause = err?.cause;
-  if (cause?.code) return `${cause.code}${cause.message && !cause.message.includes(cause.code) ? ` (${cause.message})` : ""}`;
-  return cause?.message ?? err?.message ?? String(e);
+  const err = e as { message?: string; code?: string; cause?: { code?: string; message?: string } };
+  const source = err?.cause?.code ? err.cause : err;
+  const code = source?.code;
+  const message = source?.message ?? String(e);
+  if (code) return message.includes(code) ? code : `${code} (${message})`;
+  return message;
 }
 
 export async function forward(request: McpRequest, target: URL, host: GatewayHost, body: Uint8Array | null, v: Verdict | null): Promise<Response> {

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { compilePolicyFile } from "../../../compiler/index.ts";
 import { formatDiagnostic } from "../../../compiler/policy/types.ts";
-import { UsageError, type Command } from "../cli.ts";
+import { UsageError, type Command } from "../command.ts";
 
 export const compileCommand: Command = {
   name: "compile",

@@ -6,7 +6,7 @@ import { WorkerDriver } from "../../../conformance/drivers/worker.ts";
 import { EnvoyDriver } from "../../../conformance/drivers/envoy.ts";
 import { HttpDriver } from "../../../conformance/drivers/http.ts";
 import type { HostDriver } from "../../../conformance/types.ts";
-import { CliError, UsageError, type Command } from "../cli.ts";
+import { CliError, UsageError, type Command } from "../command.ts";
 
 const DRIVERS: Record<string, () => HostDriver> = {
   engine: () => new EngineDriver(),

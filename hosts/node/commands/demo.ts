@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { Command } from "../cli.ts";
+import type { Command } from "../command.ts";
 
 const root = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url)); // build/cli.mjs -> package root
 const POLICY = root("examples/demo.yaml");

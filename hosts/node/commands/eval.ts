@@ -2,7 +2,7 @@ import { createInterface } from "node:readline";
 import { decisionRecord } from "../../kit/decision.ts";
 import { newEngine } from "../../kit/node.ts";
 import { loadPolicySource } from "../policy-source.ts";
-import { UsageError, type Command } from "../cli.ts";
+import { UsageError, type Command } from "../command.ts";
 
 export const evalCommand: Command = {
   name: "eval",

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { AuditPathError } from "../proxy/audit-file.ts";
 import { PolicyLoadError } from "../proxy/compile-worker.ts";
 import { GatewayConfigError, startGateway, type GatewayMode, type GatewayOptions } from "../gateway/gateway.ts";
-import { CliError, UsageError, type Command, type OptionSpec } from "../cli.ts";
+import { CliError, UsageError, type Command, type OptionSpec } from "../command.ts";
 import { parseDuration, size } from "./proxy.ts";
 import type { ArgsMode } from "../../kit/audit.ts";
 

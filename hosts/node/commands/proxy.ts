@@ -4,7 +4,7 @@ import { cursorConfig } from "../proxy/cursor-config.ts";
 import { parseSize, AuditPathError } from "../proxy/audit-file.ts";
 import { runProxy, StartupError, type ProxyOptions } from "../proxy/proxy.ts";
 import { PolicyLoadError } from "../proxy/compile-worker.ts";
-import { CliError, UsageError, type Command } from "../cli.ts";
+import { CliError, UsageError, type Command } from "../command.ts";
 import type { ArgsMode } from "../../kit/audit.ts";
 
 /** "60s", "1m30s", "500ms", or a number of seconds. */

@@ -1,6 +1,6 @@
 import { compilePolicyFile } from "../../../compiler/index.ts";
 import { formatDiagnostic } from "../../../compiler/policy/types.ts";
-import { UsageError, type Command } from "../cli.ts";
+import { UsageError, type Command } from "../command.ts";
 
 export const validateCommand: Command = {
   name: "validate",

@@ -1,7 +1,7 @@
 // The HTTP gateway (sidecar): MCP Streamable HTTP in front of one or more upstream MCP servers, plus the
 // decision API. The gateway itself is the host kit's (hosts/kit/gateway/, which the Worker runs too); this
 // file gives it Node's pieces: the compiled policy with hot reload, the audit file, metrics, the upstream
-// fetch with its connection pool, and the lifecycle (listen, readiness, graceful shutdown).
+// fetch over pooled keep-alive connections (upstream-fetch.ts), and the lifecycle (listen, readiness, graceful shutdown).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ArgsMode } from "../../kit/audit.ts";
@@ -13,6 +13,7 @@ import { stopCompiler, type WorkerCompileOptions } from "../proxy/compile-worker
 import { Logger } from "../proxy/log.ts";
 import { parseListenAddress, startMetricsServer, type MetricsServer } from "../proxy/metrics-server.ts";
 import { PolicyReloader } from "../proxy/reload.ts";
+import { nodeFetch } from "./upstream-fetch.ts";
 import { ClientGone, readBody, requestHeaders, sendJson, writeResponse } from "./node-http.ts";
 import { BATCH_PATH, VALIDATE_PATH, ValidateApi } from "./validate-api.ts";
 
@@ -136,7 +137,7 @@ export async function startGateway(o: GatewayOptions, stderr: NodeJS.WritableStr
       ctx.countVerdict(v, seconds);
       ctx.logVerdict(v);
     },
-    fetch: (url, init) => fetch(url, init),
+    fetch: nodeFetch,
     approval: o.approvalUrl ? approvalAt(new URL(o.approvalUrl)) : null,
     approvalTimeoutMs: o.approvalTimeoutMs,
     upstreamTimeoutMs: o.upstreamTimeoutMs,
