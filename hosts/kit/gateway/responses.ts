@@ -3,61 +3,46 @@
 // pulled only as fast as the client reads (a secret split across chunks is still caught, nothing piles up);
 // a tools/list answer loses the tools the policy blocks. Other bodies pass as they are. A stream the upstream
 // breaks off ends with a JSON-RPC error event for the request it was answering.
-import { EngineTrap, type DlpStream, type StreamChunk, type Verdict } from "../engine.ts";
+import { EngineTrap, type DlpStream, type StreamChunk } from "../engine.ts";
 import { hostError } from "../host-errors.ts";
 import type { GatewayHost } from "./mcp.ts";
-import { jsonResponse } from "./mcp.ts";
-import { faultAnswer, upstreamFault, upstreamName } from "./upstream.ts";
+import { DONE, header, jsonAnswer, withoutHeaders, type Answer, type Chunks, type UpstreamAnswer } from "./http.ts";
+import { faultAnswer, upstreamFault, upstreamName, type Exchange } from "./upstream.ts";
 
 const enc = new TextEncoder();
 
-export interface Exchange {
-  target: URL;
-  /** The verdict of the forwarded message (null: GET/DELETE, or bypass). */
-  verdict: Verdict | null;
-  /** Aborts the upstream request; `timer` fires it when the upstream is too slow. */
-  abort: AbortController;
-  timer: ReturnType<typeof setTimeout> | null;
-  timedOut(): boolean;
+/** Headers of a body the gateway passes on: its length may change, it is not compressed, the connection is ours. */
+const NOT_PASSED = new Set(["content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"]);
+
+function mediaType(res: UpstreamAnswer): string {
+  return (header(res.headers, "content-type") ?? "").split(";")[0].trim().toLowerCase();
 }
 
-/** Headers of a body the gateway passes on: its length may change and it is no longer compressed. */
-function passedHeaders(h: Headers): Headers {
-  const out = new Headers(h);
-  for (const name of ["content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"]) out.delete(name);
-  return out;
+function passOn(res: UpstreamAnswer, body: Uint8Array | Chunks | null): Answer {
+  return { status: res.status, headers: withoutHeaders(res.headers, NOT_PASSED), body };
 }
 
-function mediaType(h: Headers): string {
-  return (h.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-}
-
-function passOn(res: Response, body: BodyInit | null): Response {
-  return new Response(body, { status: res.status, statusText: res.statusText, headers: passedHeaders(res.headers) });
-}
-
-export async function scanResponse(res: Response, host: GatewayHost, x: Exchange): Promise<Response> {
+export async function scanAnswer(res: UpstreamAnswer, host: GatewayHost, x: Exchange): Promise<Answer> {
   const toolsList = x.verdict?.toolsList ?? false;
   const scan = !host.bypass && (host.engine.policy.dlp || toolsList);
-  const type = mediaType(res.headers);
-  if (res.body !== null && scan && type === "application/json") return scanJson(res, host, x, toolsList);
-  if (x.timer) clearTimeout(x.timer);
+  const type = mediaType(res);
+  if (res.body !== null && scan && type === "application/json") return scanJson(res, res.body, host, x, toolsList);
+  x.settle();
   if (res.body === null) return passOn(res, null);
   if (type === "text/event-stream") return passOn(res, eventStream(res.body, host, x, scan ? host.engine.openStream("sse", { toolsList }) : null));
   return passOn(res, res.body);
 }
 
 /** The body, or null when it is longer than `cap` bytes (then the rest is not read). */
-async function readCapped(body: ReadableStream<Uint8Array>, cap: number): Promise<Uint8Array | null> {
-  const reader = body.getReader();
+async function readCapped(body: Chunks, cap: number): Promise<Uint8Array | null> {
   const parts: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await body.next();
     if (done) break;
     size += value.length;
     if (size > cap) {
-      await reader.cancel().catch(() => {});
+      await body.return();
       return null;
     }
     parts.push(value);
@@ -72,15 +57,15 @@ async function readCapped(body: ReadableStream<Uint8Array>, cap: number): Promis
   return out;
 }
 
-async function scanJson(res: Response, host: GatewayHost, x: Exchange, toolsList: boolean): Promise<Response> {
+async function scanJson(res: UpstreamAnswer, chunks: Chunks, host: GatewayHost, x: Exchange, toolsList: boolean): Promise<Answer> {
   let body: Uint8Array | null;
   try {
-    body = await readCapped(res.body!, host.maxResponseBytes);
+    body = await readCapped(chunks, host.maxResponseBytes);
   } catch (e) {
-    if (x.timedOut()) return upstreamFault(host, x.target, x.verdict, 504, `did not finish its answer within ${host.upstreamTimeoutMs} ms`);
+    if (x.timedOut) return upstreamFault(host, x.target, x.verdict, 504, `did not finish its answer within ${x.timeoutMs} ms`);
     return upstreamFault(host, x.target, x.verdict, 502, `broke off its answer: ${(e as Error)?.message ?? e}`);
   } finally {
-    if (x.timer) clearTimeout(x.timer);
+    x.settle();
   }
   if (body === null) return upstreamFault(host, x.target, x.verdict, 502, `sent an answer larger than ${host.maxResponseBytes} bytes; it was withheld`);
   let output: Uint8Array;
@@ -90,26 +75,26 @@ async function scanJson(res: Response, host: GatewayHost, x: Exchange, toolsList
     if (r.events.length) host.audit.dlp(r.events);
     output = r.output;
   } catch (e) {
-    if (e instanceof EngineTrap) return scanFailure(host, x.verdict, e);
+    if (e instanceof EngineTrap) return scanFailure(host, x, e);
     throw e;
   }
-  return passOn(res, output as Uint8Array<ArrayBuffer>);
+  return passOn(res, output);
 }
 
 /** A server message the engine could not scan is withheld, never passed on unscanned. */
-function scanFailure(host: GatewayHost, v: Verdict | null, e: EngineTrap): Response {
+function scanFailure(host: GatewayHost, x: Exchange, e: EngineTrap): Answer {
   host.audit.event("ENGINE_FAILURE", { reason: e.message, direction: "downstream" }, "WARN");
-  return jsonResponse(502, hostError(v?.id ?? null, "policy engine failure; the response was withheld", { policy_hash: host.engine.policyHash }));
+  return jsonAnswer(502, hostError(x.verdict?.id ?? null, "policy engine failure; the response was withheld", { policy_hash: host.engine.policyHash }));
 }
 
 /**
  * The event stream, pulled from the upstream as the client reads. `dlp` null: passed as it is (no DLP in the
- * policy, or bypass). An engine failure mid-stream breaks the response off: the rest is withheld, never passed
- * unscanned.
+ * policy, or bypass). An engine failure mid-stream breaks the answer off (next() rejects): the rest is
+ * withheld, never passed unscanned.
  */
-function eventStream(upstream: ReadableStream<Uint8Array>, host: GatewayHost, x: Exchange, dlp: DlpStream | null): ReadableStream<Uint8Array> {
-  const reader = upstream.getReader();
+function eventStream(upstream: Chunks, host: GatewayHost, x: Exchange, dlp: DlpStream | null): Chunks {
   let open = dlp !== null;
+  let finished = false;
   const endDlp = (): StreamChunk | null => {
     if (!open) return null;
     open = false;
@@ -119,55 +104,54 @@ function eventStream(upstream: ReadableStream<Uint8Array>, host: GatewayHost, x:
       return null; // the engine restarted: the stream is gone already
     }
   };
-  const pass = (step: StreamChunk | null, out: ReadableStreamDefaultController<Uint8Array>): boolean => {
-    if (step === null) return false;
+  /** Scanned bytes to pass on (null: nothing yet), with their redactions audited. */
+  const pass = (step: StreamChunk | null): Uint8Array | null => {
+    if (step === null) return null;
     if (step.events.length) host.audit.dlp(step.events);
-    if (step.output.length === 0) return false;
-    out.enqueue(step.output);
-    return true;
+    return step.output.length > 0 ? step.output : null;
   };
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(out) {
-        // Loop until something was passed on: a chunk the engine holds back whole (a secret may continue in
-        // the next one) must not leave the client's read waiting.
-        for (;;) {
-          let chunk: ReadableStreamReadResult<Uint8Array>;
-          try {
-            chunk = await reader.read();
-          } catch (e) {
-            // The upstream broke the stream off: what the engine held back is dropped (an incomplete event).
-            open = false;
-            const problem = `broke off its event stream: ${(e as Error)?.message ?? e}`;
-            host.audit.event("UPSTREAM_FAILED", { upstream: upstreamName(x.target), reason: problem, method: x.verdict?.method ?? undefined }, "WARN");
-            if (x.verdict?.kind === "request") out.enqueue(enc.encode(`event: message\ndata: ${faultAnswer(x.verdict.id, upstreamName(x.target), problem)}\n\n`));
-            out.close();
-            return;
-          }
-          if (chunk.done) {
-            pass(endDlp(), out);
-            out.close();
-            return;
-          }
-          if (dlp === null) {
-            out.enqueue(chunk.value);
-            return;
-          }
-          try {
-            if (pass(dlp.write(chunk.value), out)) return;
-          } catch (e) {
-            open = false;
-            if (e instanceof EngineTrap) host.audit.event("ENGINE_FAILURE", { reason: e.message, direction: "downstream" }, "WARN");
-            await reader.cancel().catch(() => {});
-            throw e;
-          }
+  return {
+    async next() {
+      // Loop until there is something to pass on: a chunk the engine holds back whole (a secret may continue
+      // in the next one) must not end the client's read empty-handed.
+      while (!finished) {
+        let chunk: IteratorResult<Uint8Array, undefined>;
+        try {
+          chunk = await upstream.next();
+        } catch (e) {
+          // The upstream broke the stream off: what the engine held back is dropped (an incomplete event).
+          finished = true;
+          open = false;
+          const problem = `broke off its event stream: ${(e as Error)?.message ?? e}`;
+          host.audit.event("UPSTREAM_FAILED", { upstream: upstreamName(x.target), reason: problem, method: x.verdict?.method ?? undefined }, "WARN");
+          if (x.verdict?.kind === "request") return { done: false, value: enc.encode(`event: message\ndata: ${faultAnswer(x.verdict.id, upstreamName(x.target), problem)}\n\n`) };
+          return DONE;
         }
-      },
-      async cancel(reason) {
-        endDlp();
-        await reader.cancel(reason).catch(() => {});
-      },
+        if (chunk.done) {
+          finished = true;
+          const rest = pass(endDlp());
+          return rest === null ? DONE : { done: false, value: rest };
+        }
+        if (dlp === null) return chunk;
+        let out: Uint8Array | null;
+        try {
+          out = pass(dlp.write(chunk.value));
+        } catch (e) {
+          finished = true;
+          open = false;
+          if (e instanceof EngineTrap) host.audit.event("ENGINE_FAILURE", { reason: e.message, direction: "downstream" }, "WARN");
+          await upstream.return();
+          throw e;
+        }
+        if (out !== null) return { done: false, value: out };
+      }
+      return DONE;
     },
-    { highWaterMark: 0 },
-  );
+    async return() {
+      finished = true;
+      endDlp();
+      await upstream.return();
+      return DONE;
+    },
+  };
 }

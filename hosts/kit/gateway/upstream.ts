@@ -5,19 +5,14 @@
 import type { Verdict } from "../engine.ts";
 import { hostError } from "../host-errors.ts";
 import type { GatewayHost, McpRequest } from "./mcp.ts";
-import { jsonResponse } from "./mcp.ts";
-import { scanResponse } from "./responses.ts";
+import { jsonAnswer, withoutHeaders, type Answer, type Cancel } from "./http.ts";
+import { scanAnswer } from "./responses.ts";
 
-/** Headers that belong to one connection, never forwarded (RFC 9110 7.6.1), plus those the gateway sets. */
-const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"];
-
-function forwardHeaders(h: Headers): Headers {
-  const out = new Headers(h);
-  for (const name of HOP_BY_HOP) out.delete(name);
-  // Ask for an uncompressed answer, which the scanner can read as it arrives.
-  out.delete("accept-encoding");
-  return out;
-}
+/**
+ * Headers that belong to one connection, never forwarded (RFC 9110 7.6.1), those the gateway sets itself, and
+ * Accept-Encoding: the gateway asks for an uncompressed answer, which it can scan as it arrives.
+ */
+const NOT_FORWARDED = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "accept-encoding"]);
 
 /** How the upstream is named to the client and in the audit log: its origin and path, never its query. */
 export function upstreamName(target: URL): string {
@@ -28,11 +23,11 @@ export function upstreamName(target: URL): string {
  * The upstream failed. A request gets a JSON-RPC error with its id; a notification or a GET only the status.
  * `v` is the verdict of the forwarded message (null for GET/DELETE and in bypass mode).
  */
-export function upstreamFault(host: GatewayHost, target: URL, v: Verdict | null, status: 502 | 504, problem: string, extra: Record<string, unknown> = {}): Response {
+export function upstreamFault(host: GatewayHost, target: URL, v: Verdict | null, status: 502 | 504, problem: string, extra: Record<string, unknown> = {}): Answer {
   const upstream = upstreamName(target);
   host.audit.event("UPSTREAM_FAILED", { upstream, reason: problem, status, method: v?.method ?? undefined, ...extra }, "WARN");
-  if (v !== null && v.kind !== "request") return new Response(null, { status });
-  return jsonResponse(status, faultAnswer(v?.id ?? null, upstream, problem, extra));
+  if (v !== null && v.kind !== "request") return { status, headers: [], body: null };
+  return jsonAnswer(status, faultAnswer(v?.id ?? null, upstream, problem, extra));
 }
 
 /** The JSON-RPC error of an upstream failure. */
@@ -50,25 +45,46 @@ function describe(e: unknown): string {
   return message;
 }
 
-export async function forward(request: McpRequest, target: URL, host: GatewayHost, body: Uint8Array | null, v: Verdict | null): Promise<Response> {
-  const abort = new AbortController();
-  const timeout = host.upstreamTimeoutMs;
-  let timedOut = false;
-  const timer = timeout > 0 ? setTimeout(() => ((timedOut = true), abort.abort()), timeout) : null;
-  const init: RequestInit = { method: request.method, headers: forwardHeaders(request.headers), redirect: "manual", signal: abort.signal };
-  if (body !== null && request.method !== "GET" && request.method !== "HEAD") init.body = body as Uint8Array<ArrayBuffer>;
-  let res: Response;
+/** An upstream exchange in progress: the timer of --upstream-timeout cuts it off through `cancel`. */
+export class Exchange {
+  readonly cancel: Cancel = { cancelled: false, onCancel: null };
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(readonly target: URL, readonly verdict: Verdict | null, readonly timeoutMs: number) {
+    if (timeoutMs > 0) {
+      this.timer = setTimeout(() => {
+        this.cancel.cancelled = true;
+        this.cancel.onCancel?.();
+      }, timeoutMs);
+    }
+  }
+
+  get timedOut(): boolean {
+    return this.cancel.cancelled;
+  }
+
+  /** The answer arrived (or the exchange failed): the timer stops. */
+  settle(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+export async function forward(request: McpRequest, target: URL, host: GatewayHost, body: Uint8Array | null, v: Verdict | null): Promise<Answer> {
+  const x = new Exchange(target, v, host.upstreamTimeoutMs);
+  const send = { method: request.method, headers: withoutHeaders(request.headers, NOT_FORWARDED), body: request.method === "GET" || request.method === "HEAD" ? null : body };
+  let res;
   try {
-    res = await host.fetch(target, init);
+    res = await host.send(target, send, x.cancel);
   } catch (e) {
-    if (timer) clearTimeout(timer);
-    if (timedOut) return upstreamFault(host, target, v, 504, `did not answer within ${timeout} ms`);
+    x.settle();
+    if (x.timedOut) return upstreamFault(host, target, v, 504, `did not answer within ${x.timeoutMs} ms`);
     return upstreamFault(host, target, v, 502, `is unreachable: ${describe(e)}`);
   }
   if (res.status >= 500) {
-    if (timer) clearTimeout(timer);
-    await res.body?.cancel().catch(() => {});
+    x.settle();
+    await res.body?.return();
     return upstreamFault(host, target, v, 502, `answered HTTP ${res.status}`, { upstream_status: res.status });
   }
-  return scanResponse(res, host, { target, verdict: v, abort, timer, timedOut: () => timedOut });
+  return scanAnswer(res, host, x);
 }

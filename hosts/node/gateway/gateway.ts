@@ -13,8 +13,8 @@ import { stopCompiler, type WorkerCompileOptions } from "../proxy/compile-worker
 import { Logger } from "../proxy/log.ts";
 import { parseListenAddress, startMetricsServer, type MetricsServer } from "../proxy/metrics-server.ts";
 import { PolicyReloader } from "../proxy/reload.ts";
-import { nodeFetch } from "./upstream-fetch.ts";
-import { ClientGone, readBody, requestHeaders, sendJson, writeResponse } from "./node-http.ts";
+import { nodeSend } from "./upstream-fetch.ts";
+import { ClientGone, readBody, requestHeaders, sendJson, writeAnswer } from "./node-http.ts";
 import { BATCH_PATH, VALIDATE_PATH, ValidateApi } from "./validate-api.ts";
 
 export type GatewayMode = "enforce" | "monitor" | "bypass";
@@ -137,7 +137,7 @@ export async function startGateway(o: GatewayOptions, stderr: NodeJS.WritableStr
       ctx.countVerdict(v, seconds);
       ctx.logVerdict(v);
     },
-    fetch: nodeFetch,
+    send: nodeSend,
     approval: o.approvalUrl ? approvalAt(new URL(o.approvalUrl)) : null,
     approvalTimeoutMs: o.approvalTimeoutMs,
     upstreamTimeoutMs: o.upstreamTimeoutMs,
@@ -155,8 +155,8 @@ export async function startGateway(o: GatewayOptions, stderr: NodeJS.WritableStr
     const body = req.method === "POST" ? await readBody(req, o.maxMessageBytes) : null;
     const headers = requestHeaders(req);
     const answer = await serveMcp({ method: req.method ?? "GET", headers, body: body?.bytes ?? null, truncated: body?.truncated }, target, host);
-    if (body?.truncated) answer.headers.set("connection", "close"); // the rest of the body is not read
-    await writeResponse(res, answer);
+    if (body?.truncated) answer.headers.push(["connection", "close"]); // the rest of the body is not read
+    await writeAnswer(res, answer);
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {

@@ -1,20 +1,15 @@
-// Node's http server in front of the host kit's fetch-style gateway (the Worker runs the same core on its own
+// Node's http server in front of the host kit's gateway core (the Worker runs the same core behind its own
 // Request and Response): an IncomingMessage's headers and body become the kit's McpRequest, and the kit's
-// Response is written to the ServerResponse as fast as the client reads it.
+// Answer is written to the ServerResponse as fast as the client reads it.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { Answer, HeaderList } from "../../kit/gateway/http.ts";
 
-/** The request's headers as fetch Headers (a header fetch refuses is dropped; it could not be forwarded). */
-export function requestHeaders(req: IncomingMessage): Headers {
-  const h = new Headers();
+/** The request's headers, names in lower case, in order. */
+export function requestHeaders(req: IncomingMessage): HeaderList {
+  const out: HeaderList = [];
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    try {
-      h.append(raw[i], raw[i + 1]);
-    } catch {
-      // a forbidden or malformed header
-    }
-  }
-  return h;
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i].toLowerCase(), raw[i + 1]]);
+  return out;
 }
 
 export interface Body {
@@ -53,31 +48,28 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Body> {
   });
 }
 
-/** Write a fetch Response to Node's response, pulling its body only as fast as the client takes it. */
-export async function writeResponse(res: ServerResponse, r: Response): Promise<void> {
-  const headers: OutgoingHttpHeaders = {};
-  r.headers.forEach((value, name) => {
-    if (name !== "set-cookie") headers[name] = value;
-  });
-  const cookies = r.headers.getSetCookie();
-  if (cookies.length > 0) headers["set-cookie"] = cookies;
-  res.writeHead(r.status, r.statusText || undefined, headers);
-  if (r.body === null) {
-    res.end();
+/** Write the gateway's answer; a streamed body is pulled only as fast as the client takes it. */
+export async function writeAnswer(res: ServerResponse, a: Answer): Promise<void> {
+  if (res.destroyed) {
+    if (a.body !== null && !(a.body instanceof Uint8Array)) await a.body.return();
+    return;
+  }
+  res.writeHead(a.status, a.headers.flat());
+  const body = a.body;
+  if (body === null || body instanceof Uint8Array) {
+    res.end(body ?? undefined);
     return;
   }
   // An event stream's headers go out at once: the client is waiting for its first event.
-  if ((headers["content-type"] as string | undefined)?.startsWith("text/event-stream")) res.flushHeaders();
-  const reader = r.body.getReader();
-  // A client that goes away cancels the body: the upstream request (an event stream too) is aborted.
-  const clientGone = () => void reader.cancel().catch(() => {});
-  if (res.destroyed) return clientGone();
+  res.flushHeaders();
+  // A client that goes away lets go of the body: the upstream request (an event stream too) is closed.
+  const clientGone = () => void body.return().catch(() => {});
   res.once("close", clientGone);
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await body.next();
       if (done) break;
-      if (res.destroyed) return clientGone();
+      if (res.destroyed) return;
       if (!res.write(value)) {
         await new Promise<void>((resolve) => {
           const go = () => {
@@ -92,7 +84,7 @@ export async function writeResponse(res: ServerResponse, r: Response): Promise<v
     }
     res.end();
   } catch {
-    res.destroy(); // the body failed (engine failure mid-stream): the client sees the response break off
+    res.destroy(); // the body failed (engine failure mid-stream): the client sees the answer break off
   } finally {
     res.off("close", clientGone);
   }

@@ -1,93 +1,58 @@
-// The gateway's upstream fetch on Node: node:http(s) over keep-alive agents (a pool of connections per upstream
-// origin), answering with a fetch Response whose body streams the upstream's bytes as they arrive, paused while
-// the client is slower. Node's global fetch does the same through more layers (undici's web streams and
-// Request/Response machinery on the way out and back), which cost the gateway more than the policy does.
+// The gateway's upstream requests on Node: node:http(s) over keep-alive agents (a pool of connections per
+// upstream origin). The answer's body is the response stream itself, pulled chunk by chunk (the socket waits
+// while the client is slower); no web streams or fetch objects on the way, which cost more than the policy.
 import http from "node:http";
 import https from "node:https";
+import type { Cancel, Chunks, HeaderList, UpstreamAnswer, UpstreamRequest } from "../../kit/gateway/http.ts";
 
 const AGENTS: Record<string, http.Agent> = {
   "http:": new http.Agent({ keepAlive: true, maxSockets: 256 }),
   "https:": new https.Agent({ keepAlive: true, maxSockets: 256 }),
 };
 
-/** A request failure carrying the system error code (ECONNREFUSED, ECONNRESET, ...), as fetch's cause does. */
+/** A request failure carrying the system error code (ECONNREFUSED, ECONNRESET, ...). */
 class UpstreamError extends Error {
   constructor(message: string, readonly code?: string) {
     super(message);
   }
 }
 
-/** The upstream's body as a web stream: pulled as the reader asks, the socket paused in between. */
-function bodyStream(res: http.IncomingMessage): ReadableStream<Uint8Array> {
-  let ended = false;
-  return new ReadableStream<Uint8Array>(
-    {
-      start(c) {
-        res.on("data", (chunk: Buffer) => {
-          if (ended) return; // cancelled, or broken: what still arrives goes nowhere
-          c.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-          if ((c.desiredSize ?? 0) <= 0) res.pause();
-        });
-        res.once("end", () => {
-          if (ended) return;
-          ended = true;
-          c.close();
-        });
-        const broken = (e?: NodeJS.ErrnoException) => {
-          if (ended) return;
-          ended = true;
-          c.error(new UpstreamError(e?.message ?? "the connection closed before the answer ended", e?.code ?? "ECONNRESET"));
-        };
-        res.on("error", broken);
-        res.once("close", () => broken());
-        res.pause();
-      },
-      pull() {
-        res.resume();
-      },
-      cancel() {
-        ended = true;
-        res.destroy();
-      },
-    },
-    { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
-  );
+function headerList(raw: string[]): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i].toLowerCase(), raw[i + 1]]);
+  return out;
 }
 
-export function nodeFetch(url: URL, init: RequestInit): Promise<Response> {
+/** The response stream as Chunks: a connection that closes before the end rejects the next read. */
+function chunks(res: http.IncomingMessage): Chunks {
+  const it = res[Symbol.asyncIterator]() as AsyncIterator<Buffer, undefined>;
+  return {
+    next: () => it.next() as Promise<IteratorResult<Uint8Array, undefined>>,
+    return: async () => {
+      res.destroy();
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+export function nodeSend(url: URL, request: UpstreamRequest, cancel: Cancel): Promise<UpstreamAnswer> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {};
-    new Headers(init.headers).forEach((value, name) => (headers[name] = value));
-    const body = init.body as Uint8Array | undefined;
-    if (body !== undefined) headers["content-length"] = String(body.byteLength);
+    // An object, not a raw list: Node then adds Host and Content-Length itself.
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of request.headers) {
+      const had = headers[name];
+      headers[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [String(had), value];
+    }
+    if (request.body !== null) headers["content-length"] = request.body.byteLength;
     const client = url.protocol === "https:" ? https : http;
-    const req = client.request(url, { method: init.method, headers, agent: AGENTS[url.protocol] }, (res) => {
-      const h = new Headers();
-      const raw = res.rawHeaders;
-      for (let i = 0; i < raw.length; i += 2) {
-        try {
-          h.append(raw[i], raw[i + 1]);
-        } catch {
-          // a header fetch cannot carry
-        }
-      }
+    const req = client.request(url, { method: request.method, headers, agent: AGENTS[url.protocol] }, (res) => {
       const status = res.statusCode ?? 502;
-      const empty = init.method === "HEAD" || status === 204 || status === 304;
-      try {
-        resolve(new Response(empty ? null : bodyStream(res), { status, statusText: res.statusMessage, headers: h }));
-      } catch (e) {
-        res.destroy();
-        reject(new UpstreamError(`unusable answer (HTTP ${status}): ${(e as Error).message}`));
-      }
+      const empty = request.method === "HEAD" || status === 204 || status === 304;
       if (empty) res.resume();
+      resolve({ status, headers: headerList(res.rawHeaders), body: empty ? null : chunks(res) });
     });
     req.on("error", (e: NodeJS.ErrnoException) => reject(new UpstreamError(e.message, e.code)));
-    const signal = init.signal;
-    if (signal) {
-      const abort = () => req.destroy(new UpstreamError("aborted", "ABORT_ERR"));
-      if (signal.aborted) abort();
-      else signal.addEventListener("abort", abort, { once: true });
-    }
-    req.end(body);
+    cancel.onCancel = () => req.destroy(new UpstreamError("cancelled", "ABORT_ERR"));
+    req.end(request.body ?? undefined);
   });
 }
