@@ -15,7 +15,6 @@ const DRIVERS: Record<string, () => HostDriver> = {
   envoy: () => new EnvoyDriver(),
   worker: () => new WorkerDriver(),
 };
-const PLANNED: string[] = [];
 
 function table(s: RunSummary): string {
   const byFile = new Map<string, { passed: number; failed: number; skipped: number }>();
@@ -77,10 +76,7 @@ export const conformanceCommand: Command = {
   },
   async run(values, paths) {
     const host = values.host ?? "engine";
-    if (!DRIVERS[host] && host !== "all") {
-      if (PLANNED.includes(host)) throw new UsageError(`host ${JSON.stringify(host)} is not available in this version`);
-      throw new UsageError(`unknown host ${JSON.stringify(host)}`);
-    }
+    if (!DRIVERS[host] && host !== "all") throw new UsageError(`unknown host ${JSON.stringify(host)} (hosts: ${Object.keys(DRIVERS).join(", ")}, all)`);
     const all = [...paths];
     for (const dir of values["if-present"] ?? []) {
       if (existsSync(dir)) all.push(dir);
