@@ -2,7 +2,8 @@
 // mid-way, malformed and oversized answers, an oversized request. Each is reported to the client as a
 // JSON-RPC error naming the upstream (or handled as documented), and the gateway keeps serving.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ServerResponse } from "node:http";
+import http, { type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { freePort } from "../everything.ts";
 import { until } from "../proxy/helpers.ts";
 import { AWS_KEY, DLP, echoUpstream, localServer, policy, post, startGatewayProcess, toolCall, type GatewayProcess, type LocalServer } from "./helpers.ts";
@@ -151,6 +152,25 @@ describe("the gateway facing a failing upstream", () => {
     abort.abort();
     await until(() => foreverClosed, "the upstream stream to be closed");
     await ok();
+  });
+
+  it("reuses its connections to the upstream", async () => {
+    let connections = 0;
+    const counted = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end('{"jsonrpc":"2.0","id":1,"result":{}}'));
+    });
+    counted.on("connection", () => connections++);
+    await new Promise<void>((resolve) => counted.listen(0, "127.0.0.1", () => resolve()));
+    const pooled = await startGatewayProcess({ policy: POLICY, args: ["--upstream", `http://127.0.0.1:${(counted.address() as AddressInfo).port}/`] });
+    try {
+      for (let i = 0; i < 20; i++) expect((await post(pooled.url, toolCall(i, "echo", {}))).status).toBe(200);
+      expect(connections).toBe(1);
+    } finally {
+      await pooled.stop();
+      counted.closeAllConnections();
+      counted.close();
+    }
   });
 
   it("answers 404 for a path no upstream serves, as JSON", async () => {

@@ -82,6 +82,23 @@ describe("the MCP SDK client through the gateway to server-everything", () => {
     expect(metrics).toMatch(/^aip_dlp_redactions_total\{rule="AWS Key"\} [1-9]/m);
   });
 
+  it("opens the server's GET event stream of a session through the gateway", async () => {
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const init = await fetch(gw.url, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } }),
+    });
+    const session = init.headers.get("mcp-session-id")!;
+    await init.text();
+    await (await fetch(gw.url, { method: "POST", headers: { ...headers, "mcp-session-id": session }, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) })).text();
+    const abort = new AbortController();
+    const stream = await fetch(gw.url, { headers: { accept: "text/event-stream", "mcp-session-id": session }, signal: abort.signal });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    abort.abort();
+  });
+
   it("ends the session with DELETE through the gateway", async () => {
     const id = transport.sessionId;
     await transport.terminateSession();
