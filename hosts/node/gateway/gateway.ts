@@ -182,6 +182,9 @@ export async function startGateway(o: GatewayOptions, stderr: NodeJS.WritableStr
   const upstreamList = o.upstreams.map((u) => ctx.redactForLog(u)).join(", ");
   log.info(`Gateway listening on http://${address} -> ${upstreamList}; decision API: POST ${VALIDATE_PATH}, ${BATCH_PATH}${o.apiToken ? " (bearer token required)" : ""}`);
   if (metricsServer) log.info(`Metrics on http://${metricsServer.address}/metrics (/healthz, /readyz)`);
+  if (!/^(127\.|\[::1\]|localhost)/.test(address)) {
+    log.info(`WARNING: listening on ${address}, beyond this machine, in plain HTTP: whoever reaches it talks to the upstream under this policy${o.apiToken ? "" : " and may use the decision API without a token"}; keep it behind a NetworkPolicy or a TLS-terminating proxy`);
+  }
 
   const reloader = new PolicyReloader(o.policy, first.source, compileOptions, ctx, { watch: o.reload, policyName }, () => {});
 
