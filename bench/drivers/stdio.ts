@@ -5,20 +5,14 @@
 // DLP) separates the host's own cost from the engine's. Results: bench/results/stdio.json.
 //   tsx bench/drivers/stdio.ts [--quick]      or benchStdio() from bench/run.ts
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { policyYaml, toolCall } from "../policy.ts";
 import { TOOLGATE_BIN, packageRoot } from "../../conformance/drivers/stdio-process.ts";
+import { added, machine, memoryMB, percentiles, runAsScript, usP50P99, writeResult, type Difference, type Percentiles } from "./common.ts";
 
 const ECHO = join(packageRoot(), "test", "proxy", "fixtures", "echo-server.mjs");
-
-export interface Percentiles {
-  p50: number;
-  p99: number;
-  mean: number;
-}
 
 export interface StdioBenchResult {
   date: string;
@@ -28,15 +22,10 @@ export interface StdioBenchResult {
   roundTrips: number;
   burst: number;
   /** Round-trip latency in microseconds. */
-  latencyUs: { direct: Percentiles; proxy: Percentiles; added: { p50: number; p99: number }; minimalPolicy: Percentiles };
+  latencyUs: { direct: Percentiles; proxy: Percentiles; added: Difference; minimalPolicy: Percentiles };
   messagesPerSecond: { direct: number; proxy: number; minimalPolicy: number };
   proxyMaxRssMB: number;
   budgets: { addedP50Us: 50; addedP99Us: 250; messagesPerSecond: 50000; rssMB: 64 };
-}
-
-function percentiles(values: number[]): Percentiles {
-  const s = [...values].sort((a, b) => a - b);
-  return { p50: s[Math.floor(s.length * 0.5)], p99: s[Math.floor(s.length * 0.99)], mean: s.reduce((a, b) => a + b, 0) / s.length };
 }
 
 /** Line-by-line client of a child process: one request in flight, or a burst counted by answers. */
@@ -87,14 +76,6 @@ class LineClient {
   }
 }
 
-function rssMB(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
-}
-
 async function measure(client: LineClient, roundTrips: number, burst: number, sampleRss: boolean): Promise<{ latency: Percentiles; mps: number; maxRss: number }> {
   const msgs = Array.from({ length: 64 }, (_, i) => Buffer.from(toolCall(i) + "\n"));
   for (let i = 0; i < 2000; i++) await client.request(msgs[i & 63]); // warm-up (JIT, engine memory)
@@ -105,11 +86,11 @@ async function measure(client: LineClient, roundTrips: number, burst: number, sa
     times.push(Number(process.hrtime.bigint() - t0) / 1000);
   }
   let maxRss = 0;
-  const timer = sampleRss ? setInterval(() => (maxRss = Math.max(maxRss, rssMB(client.child.pid!))), 50) : null;
+  const timer = sampleRss ? setInterval(() => (maxRss = Math.max(maxRss, memoryMB(client.child.pid!, "VmRSS"))), 50) : null;
   const lines = Array.from({ length: burst }, (_, i) => msgs[i & 63]);
   const seconds = await client.burst(lines);
   if (timer) clearInterval(timer);
-  if (sampleRss) maxRss = Math.max(maxRss, rssMB(client.child.pid!));
+  if (sampleRss) maxRss = Math.max(maxRss, memoryMB(client.child.pid!, "VmRSS"));
   return { latency: percentiles(times), mps: burst / seconds, maxRss };
 }
 
@@ -136,24 +117,19 @@ export async function benchStdio(opts: { quick?: boolean; write?: boolean } = {}
     const b = await measure(bare, roundTrips, burst, false);
     await bare.close();
 
-    const os = await import("node:os");
     const result: StdioBenchResult = {
       date: new Date().toISOString(),
       node: process.version,
-      machine: `${process.arch}, ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} CPUs`,
+      machine: machine(),
       messageBytes: Buffer.byteLength(toolCall(0)),
       roundTrips,
       burst,
-      latencyUs: { direct: d.latency, proxy: p.latency, added: { p50: p.latency.p50 - d.latency.p50, p99: p.latency.p99 - d.latency.p99 }, minimalPolicy: b.latency },
+      latencyUs: { direct: d.latency, proxy: p.latency, added: added(p.latency, d.latency), minimalPolicy: b.latency },
       messagesPerSecond: { direct: d.mps, proxy: p.mps, minimalPolicy: b.mps },
       proxyMaxRssMB: p.maxRss,
       budgets: { addedP50Us: 50, addedP99Us: 250, messagesPerSecond: 50000, rssMB: 64 },
     };
-    if (opts.write !== false) {
-      const out = join(dirname(fileURLToPath(import.meta.url)), "..", "results", "stdio.json");
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
-    }
+    if (opts.write !== false) writeResult("stdio", result);
     return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -161,20 +137,15 @@ export async function benchStdio(opts: { quick?: boolean; write?: boolean } = {}
 }
 
 export function stdioRows(r: StdioBenchResult): [string, string, string][] {
-  const us = (n: number) => n.toFixed(1);
   return [
-    [`stdio round trip, ${r.messageBytes} B tools/call: direct p50 / p99`, `${us(r.latencyUs.direct.p50)} / ${us(r.latencyUs.direct.p99)} us`, ""],
-    ["  through the proxy p50 / p99", `${us(r.latencyUs.proxy.p50)} / ${us(r.latencyUs.proxy.p99)} us`, ""],
-    ["  added by the proxy p50 / p99", `${us(r.latencyUs.added.p50)} / ${us(r.latencyUs.added.p99)} us`, "<= 50 / 250 us"],
-    ["  proxy with a minimal policy (host cost) p50 / p99", `${us(r.latencyUs.minimalPolicy.p50)} / ${us(r.latencyUs.minimalPolicy.p99)} us`, ""],
+    [`stdio round trip, ${r.messageBytes} B tools/call: direct p50 / p99`, usP50P99(r.latencyUs.direct), ""],
+    ["  through the proxy p50 / p99", usP50P99(r.latencyUs.proxy), ""],
+    ["  added by the proxy p50 / p99", usP50P99(r.latencyUs.added), "<= 50 / 250 us"],
+    ["  proxy with a minimal policy (host cost) p50 / p99", usP50P99(r.latencyUs.minimalPolicy), ""],
     ["stdio messages/s: direct / through the proxy", `${Math.round(r.messagesPerSecond.direct)} / ${Math.round(r.messagesPerSecond.proxy)}`, ">= 50000"],
     ["  proxy with a minimal policy", `${Math.round(r.messagesPerSecond.minimalPolicy)}`, ""],
     ["stdio proxy max RSS", `${r.proxyMaxRssMB.toFixed(1)} MB`, "<= 64 MB"],
   ];
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const r = await benchStdio({ quick: process.argv.includes("--quick") });
-  for (const [what, value, budget] of stdioRows(r)) console.log(`${what.padEnd(52)} ${value.padStart(24)}   ${budget}`);
-  console.log("\nwritten: bench/results/stdio.json");
-}
+await runAsScript(import.meta.url, "stdio", (quick) => benchStdio({ quick }), stdioRows);

@@ -13,19 +13,10 @@
 //   tsx bench/drivers/worker.ts [--quick]      or benchWorker() from bench/run.ts
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { cpus } from "node:os";
 import { compilePolicy } from "../../compiler/index.ts";
 import { Workerd, gatewayWorker } from "../../hosts/worker/workerd.ts";
 import { policyYaml, toolCall } from "../policy.ts";
-
-export interface Percentiles {
-  p50: number;
-  p99: number;
-  mean: number;
-}
+import { TICK_US, added, cpuTicks, machine, percentiles, runAsScript, us, usP50P99, writeResult, type Difference, type Percentiles } from "./common.ts";
 
 export interface WorkerBenchResult {
   date: string;
@@ -39,8 +30,8 @@ export interface WorkerBenchResult {
     direct: Percentiles;
     passThroughWorker: Percentiles;
     toolgateWorker: Percentiles;
-    addedOverDirect: { p50: number; p99: number };
-    addedOverPassThrough: { p50: number; p99: number };
+    addedOverDirect: Difference;
+    addedOverPassThrough: Difference;
   };
   /**
    * workerd process CPU (user + system) per request, microseconds; resolution: clock ticks over all requests.
@@ -65,20 +56,6 @@ const PASS_THROUGH = `export default {
   },
 };
 `;
-
-const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
-
-function percentiles(values: number[]): Percentiles {
-  const s = [...values].sort((a, b) => a - b);
-  return { p50: s[Math.floor(s.length * 0.5)], p99: s[Math.floor(s.length * 0.99)], mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
-
-/** utime + stime of a process, in clock ticks. */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 /** One request at a time over one kept-alive connection: per-request latency in microseconds. */
 async function roundTrips(url: string, bodies: Buffer[], n: number): Promise<number[]> {
@@ -144,12 +121,11 @@ export async function benchWorker(opts: { quick?: boolean; write?: boolean } = {
     const plain = await measure(`${w.url("plain")}/mcp`);
     const gate = await measure(`${w.url("toolgate")}/mcp`);
     const noArgs = await measure(`${w.url("toolgate-noargs")}/mcp`);
-    const added = (a: Percentiles, b: Percentiles) => ({ p50: a.p50 - b.p50, p99: a.p99 - b.p99 });
 
     const result: WorkerBenchResult = {
       date: new Date().toISOString(),
       node: process.version,
-      machine: `${process.arch}, ${cpus()[0]?.model ?? "?"}, ${cpus().length} CPUs`,
+      machine: machine(),
       messageBytes: bodies[0].length,
       answerBytes: Buffer.byteLength(answer(0)),
       requests: n,
@@ -170,11 +146,7 @@ export async function benchWorker(opts: { quick?: boolean; write?: boolean } = {
       },
       budgets: { cpuUsPerRequest: 100 },
     };
-    if (opts.write !== false) {
-      const out = join(dirname(fileURLToPath(import.meta.url)), "..", "results", "worker.json");
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
-    }
+    if (opts.write !== false) writeResult("worker", result);
     return result;
   } finally {
     await w.stop();
@@ -184,23 +156,18 @@ export async function benchWorker(opts: { quick?: boolean; write?: boolean } = {
 }
 
 export function workerRows(r: WorkerBenchResult): [string, string, string][] {
-  const us = (n: number) => n.toFixed(1);
   const l = r.latencyUs;
   const c = r.cpuUsPerRequest;
   return [
-    [`Worker round trip, ${r.messageBytes} B tools/call: direct p50 / p99`, `${us(l.direct.p50)} / ${us(l.direct.p99)} us`, ""],
-    ["  through a pass-through Worker p50 / p99", `${us(l.passThroughWorker.p50)} / ${us(l.passThroughWorker.p99)} us`, ""],
-    ["  through the toolgate Worker p50 / p99", `${us(l.toolgateWorker.p50)} / ${us(l.toolgateWorker.p99)} us`, ""],
-    ["  added over direct p50 / p99", `${us(l.addedOverDirect.p50)} / ${us(l.addedOverDirect.p99)} us`, ""],
-    ["  added over the pass-through Worker p50 / p99", `${us(l.addedOverPassThrough.p50)} / ${us(l.addedOverPassThrough.p99)} us`, ""],
+    [`Worker round trip, ${r.messageBytes} B tools/call: direct p50 / p99`, usP50P99(l.direct), ""],
+    ["  through a pass-through Worker p50 / p99", usP50P99(l.passThroughWorker), ""],
+    ["  through the toolgate Worker p50 / p99", usP50P99(l.toolgateWorker), ""],
+    ["  added over direct p50 / p99", usP50P99(l.addedOverDirect), ""],
+    ["  added over the pass-through Worker p50 / p99", usP50P99(l.addedOverPassThrough), ""],
     ["workerd CPU per request: pass-through / toolgate", `${us(c.passThroughWorker)} / ${us(c.toolgateWorker)} us`, ""],
     ["  toolgate's share (difference)", `${us(c.toolgateShare)} us (+-${us(c.resolutionUs)})`, "<= 100 us"],
     ["  toolgate's share with AUDIT_ARGS=none", `${us(c.toolgateShareNoArgs)} us`, "<= 100 us"],
   ];
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const r = await benchWorker({ quick: process.argv.includes("--quick") });
-  for (const [what, value, budget] of workerRows(r)) console.log(`${what.padEnd(52)} ${value.padStart(24)}   ${budget}`);
-  console.log("\nwritten: bench/results/worker.json");
-}
+await runAsScript(import.meta.url, "worker", (quick) => benchWorker({ quick }), workerRows);

@@ -15,6 +15,7 @@ import { vectorBundle } from "./bundles.ts";
 import { Envoy, type AuditRecord } from "../../hosts/envoy/harness.ts";
 import { ApprovalService, UpstreamServer, post, type HttpReply } from "../../hosts/envoy/peers.ts";
 import type { ListenerSpec } from "../../hosts/envoy/bootstrap.ts";
+import { answerOutcome, decisionOutcome, dlpEvents } from "./outcome.ts";
 import { NotApplicable, serverAnswer, requestText, type DecisionInput, type DecisionOutcome, type HostDriver, type ResponseInput, type ResponseOutcome } from "../types.ts";
 
 const KEEP_LISTENERS = 6;
@@ -136,10 +137,7 @@ export class EnvoyDriver implements HostDriver {
     const records = this.records(requestId);
     const waiting = asked && input.userResponse === undefined; // reported as still waiting for a human
     const record = waiting ? records.find((r) => r.decision === "ASK") : records.filter((r) => "decision" in r).pop();
-    let decision = (record?.decision ?? "ALLOW") as string;
-    if (decision === "ALLOW_MONITOR") decision = "ALLOW";
-    if (waiting) decision = "ASK";
-    let response: Record<string, unknown> | null = null;
+    let response: Record<string, any> | null = null;
     if (!waiting && reply.contentType.startsWith("application/json")) {
       try {
         const msg = JSON.parse(reply.text);
@@ -148,16 +146,7 @@ export class EnvoyDriver implements HostDriver {
         // not JSON: no JSON-RPC answer
       }
     }
-    const open = decision === "ALLOW" || decision === "ASK";
-    return {
-      decision: decision as DecisionOutcome["decision"],
-      errorCode: open ? null : (record?.error_code ?? (response?.error as any)?.code ?? null),
-      violation: record?.violation ?? false,
-      response,
-      forwarded: this.upstream.received(requestId) !== undefined,
-      rule: record?.rule ?? "",
-      reason: record?.reason ?? "",
-    };
+    return decisionOutcome(record, { asked: waiting, reply: response, forwarded: this.upstream.received(requestId) !== undefined });
   }
 
   async respond(policy: string, input: ResponseInput): Promise<ResponseOutcome> {
@@ -170,15 +159,7 @@ export class EnvoyDriver implements HostDriver {
     await this.sync(port);
     if (!this.upstream.received(requestId)) throw new Error(`the policy refused the request that fetches the server message: ${reply.text}`);
     const output = reply.contentType.startsWith("text/event-stream") ? sseData(reply.text) : reply.text;
-    const events = this.records(requestId)
-      .filter((r) => r.event === "DLP_TRIGGERED")
-      .map((r) => ({ rule: r.dlp_rule as string, count: r.dlp_match_count as number }));
-    if (input.content !== undefined) {
-      const got = JSON.parse(output)?.result?.text;
-      if (typeof got !== "string") throw new Error(`unexpected answer through Envoy: ${output}`);
-      return { output: got, events };
-    }
-    return { output, events };
+    return answerOutcome(input, output, dlpEvents(this.records(requestId)), "Envoy");
   }
 }
 

@@ -6,10 +6,11 @@
 // Ordering makes this exact without sleeps: after each message the driver sends a sentinel (a client
 // response, which always passes) and waits until the server reports it; everything the message caused was
 // written to the client and the audit log before that.
-import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VECTOR_CWD, VECTOR_HOME } from "./bundles.ts";
+import { AuditFile, decisionOutcome, dlpEvents } from "./outcome.ts";
 import { NotApplicable, serverAnswer, requestText, type DecisionInput, type DecisionOutcome, type HostDriver, type ResponseInput, type ResponseOutcome } from "../types.ts";
 import { ProxyProcess, packageRoot, type Line } from "./stdio-process.ts";
 
@@ -37,10 +38,9 @@ interface Session {
   key: string;
   proc: ProxyProcess;
   policyFile: string;
-  auditFile: string;
+  /** The proxy's audit log, read as it grows. */
+  audit: AuditFile;
   answerFile: string;
-  /** Bytes of the audit log already read. */
-  auditRead: number;
   /** Not reusable: a question is still open, the client re-initialized, or a policy was refused. */
   tainted: boolean;
 }
@@ -135,7 +135,7 @@ export class StdioDriver implements HostDriver {
         "--home", VECTOR_HOME, "--cwd", VECTOR_CWD, "--no-reload", "--", process.execPath, UPSTREAM, answerFile,
       ],
     });
-    const session: Session = { key: PLACEHOLDER, proc, policyFile, auditFile, answerFile, auditRead: 0, tainted: false };
+    const session: Session = { key: PLACEHOLDER, proc, policyFile, audit: new AuditFile(auditFile), answerFile, tainted: false };
     // Declaring elicitation, so that `ask` reaches the driver.
     proc.send({
       jsonrpc: "2.0", id: "init", method: "initialize",
@@ -144,7 +144,7 @@ export class StdioDriver implements HostDriver {
     await proc.next((l) => l.msg?.id === "init", 0, 30_000, "the answer to initialize");
     proc.send({ jsonrpc: "2.0", method: "notifications/initialized" });
     await this.sync(session);
-    this.newRecords(session);
+    session.audit.next();
     return session;
   }
 
@@ -161,7 +161,7 @@ export class StdioDriver implements HostDriver {
       throw new Error(`the proxy refused the policy:\n${s.proc.stderr.slice(logFrom).trim()}`);
     }
     s.key = policy;
-    this.newRecords(s);
+    s.audit.next();
   }
 
   /** Send a sentinel and wait until the server reports it. Returns the index of that report. */
@@ -173,21 +173,6 @@ export class StdioDriver implements HostDriver {
     return s.proc.lines.indexOf(line);
   }
 
-  /** Audit records written since the last call (the proxy writes whole lines before messages move on). */
-  private newRecords(s: Session): Record<string, any>[] {
-    if (!existsSync(s.auditFile)) return [];
-    const fd = openSync(s.auditFile, "r");
-    try {
-      const size = fstatSync(fd).size;
-      const buf = Buffer.alloc(size - s.auditRead);
-      readSync(fd, buf, 0, buf.length, s.auditRead);
-      s.auditRead = size;
-      return buf.toString("utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
-    } finally {
-      closeSync(fd);
-    }
-  }
-
   async decide(policy: string | null, input: DecisionInput): Promise<DecisionOutcome> {
     if (multiLineMessage(input.raw)) throw new NotApplicable(MULTI_LINE);
     // Rate-limit buckets live in the proxy: those vectors get a proxy of their own.
@@ -195,7 +180,7 @@ export class StdioDriver implements HostDriver {
     const s = await this.sessionFor(policy, fresh);
     for (let i = 0; i < (input.previousCalls ?? 0); i++) s.proc.send(requestText(input, `prior-${i}`));
     if (input.previousCalls) await this.sync(s);
-    this.newRecords(s);
+    s.audit.next();
 
     const from = s.proc.lines.length;
     const text = requestText(input);
@@ -222,21 +207,9 @@ export class StdioDriver implements HostDriver {
       return r !== null && !String(r.id).startsWith("sentinel-");
     });
     const reply = seen.find(isErrorReply)?.msg ?? null;
-    const record = this.newRecords(s).filter((r) => "decision" in r).pop();
+    const record = s.audit.next().filter((r) => "decision" in r).pop();
 
-    let decision = (record?.decision ?? "ALLOW") as string;
-    if (decision === "ALLOW_MONITOR") decision = "ALLOW";
-    if (question && input.userResponse === undefined) decision = "ASK";
-    const open = decision === "ALLOW" || decision === "ASK";
-    return {
-      decision: decision as DecisionOutcome["decision"],
-      errorCode: open ? null : (record?.error_code ?? reply?.error?.code ?? null),
-      violation: record?.violation ?? false,
-      response: reply,
-      forwarded,
-      rule: record?.rule ?? "",
-      reason: record?.reason ?? "",
-    };
+    return decisionOutcome(record, { asked: question !== undefined && input.userResponse === undefined, reply, forwarded });
   }
 
   async respond(policy: string, input: ResponseInput): Promise<ResponseOutcome> {
@@ -244,7 +217,7 @@ export class StdioDriver implements HostDriver {
     const s = await this.sessionFor(policy, false);
     const { id, text } = serverAnswer(input, `answer-${++this.sentinels}`);
     writeFileSync(s.answerFile, JSON.stringify({ id, text }));
-    this.newRecords(s);
+    s.audit.next();
     const from = s.proc.lines.length;
     s.proc.send({ jsonrpc: "2.0", id, method: input.requestMethod === "tools/list" ? "tools/list" : "ping" });
     const end = await this.sync(s);
@@ -254,9 +227,7 @@ export class StdioDriver implements HostDriver {
     const asked = seen.findIndex((l) => receipt(l) !== null && JSON.stringify(receipt(l)!.id) === JSON.stringify(id));
     if (asked < 0) throw new Error(`the policy refused the request that fetches the server message: ${refused?.text ?? "no answer"}`);
     const output = seen.slice(asked + 1).filter((l) => receipt(l) === null).map((l) => l.text);
-    const events = this.newRecords(s)
-      .filter((r) => r.event === "DLP_TRIGGERED")
-      .map((r) => ({ rule: r.dlp_rule as string, count: r.dlp_match_count as number }));
+    const events = dlpEvents(s.audit.next());
     if (input.content !== undefined) {
       const got = output.length === 1 ? JSON.parse(output[0])?.result?.text : undefined;
       if (typeof got !== "string") throw new Error(`unexpected answer through the proxy: ${output.join("\n")}`);
