@@ -6,11 +6,11 @@ import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import {
   MAGIC, FORMAT_VERSION, HEADER_SIZE, SECTION_ENTRY, Section, CONFIG_SIZE, RULE_SIZE, ARG_SIZE, PATH_SIZE, DLP_HEADER,
-  DLP_ENTRY, DLP_GROUP, DLP_GROUP_ENTRY, SLOT_SIZE, EMPTY, ConfigFlag, ToolFlag, ActionCode, PathKind, DEFAULT_METHODS, DEFAULT_MAX_MESSAGE_BYTES,
+  DLP_ENTRY, DLP_GROUP, DLP_GROUP_ENTRY, DLP_PIECES, SLOT_SIZE, EMPTY, ConfigFlag, ToolFlag, ActionCode, PathKind, DEFAULT_METHODS, DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_DEPTH, fnv1a,
 } from "./format.ts";
 import type { Located, Policy, PolicyDiagnostic } from "../policy/types.ts";
-import { compileRegex, compileAnyOf, RegexError } from "../regex/index.ts";
+import { compileRegex, compileAnyOf, compileDlpPieces, RegexError } from "../regex/index.ts";
 
 const enc = new TextEncoder();
 
@@ -229,8 +229,16 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
   // Prefilters: one combined DFA per group of consecutive patterns answers "could any of these match?" in one
   // pass. Small groups keep the product DFAs small and quick to build (a combined DFA of many patterns with
   // counted repetitions grows multiplicatively); a group that cannot be combined runs its patterns one by one.
+  // Piece-wise redaction (docs/dlp.md, "Cost"): separator bytes and a relaxed prefilter that finds the pieces
+  // that may hold a match. With both, the engine needs no group prefilters for more than one group.
+  let pieces: { separators: Uint8Array; prefilter: [number, number] | null } = { separators: new Uint8Array(32), prefilter: null };
+  if (patterns.length > 0 && problems.length === 0) {
+    const p = compileDlpPieces(dlp!.patterns.map((x) => x.regex.value));
+    pieces = { separators: p.separators, prefilter: p.prefilter ? pool.add(p.prefilter, 8) : null };
+  }
+  const piecewise = pieces.prefilter !== null && pieces.separators.some((b) => b !== 0);
   const groups: { first: number; count: number; dfa: [number, number] | null }[] = [];
-  if (patterns.length > 1 && problems.length === 0) {
+  if (patterns.length > 1 && problems.length === 0 && !(piecewise && patterns.length > DLP_GROUP)) {
     for (let first = 0; first < patterns.length; first += DLP_GROUP) {
       const members = dlp!.patterns.slice(first, first + DLP_GROUP);
       let dfa: [number, number] | null = null;
@@ -302,7 +310,8 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
     })],
   ];
   const groupsAt = DLP_HEADER + patterns.length * DLP_ENTRY;
-  const dlpSection = new Uint8Array(groupsAt + groups.length * DLP_GROUP_ENTRY);
+  const piecesAt = groupsAt + groups.length * DLP_GROUP_ENTRY;
+  const dlpSection = new Uint8Array(piecesAt + DLP_PIECES);
   const dv = new DataView(dlpSection.buffer);
   dv.setUint32(0, patterns.length, true);
   dv.setUint32(4, anyOf ? anyOf[0] : EMPTY, true);
@@ -316,6 +325,9 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
     const at = groupsAt + i * DLP_GROUP_ENTRY;
     [g.first, g.count, g.dfa ? g.dfa[0] : EMPTY, g.dfa ? g.dfa[1] : 0].forEach((x, j) => dv.setUint32(at + j * 4, x, true));
   });
+  dlpSection.set(pieces.separators, piecesAt);
+  dv.setUint32(piecesAt + 32, pieces.prefilter ? pieces.prefilter[0] : EMPTY, true);
+  dv.setUint32(piecesAt + 36, pieces.prefilter ? pieces.prefilter[1] : 0, true);
   sections.push([Section.DLP, dlpSection]);
   sections.push([Section.DATA, pool.bytes()]); // last: the other sections add strings to the pool
 

@@ -5,6 +5,7 @@ import type { Node } from "./ast.ts";
 import { Mode, buildDfa, tooLarge } from "./dfa.ts";
 import { minimize } from "./minimize.ts";
 import { product } from "./product.ts";
+import { nullable, relaxed, separators } from "./relax.ts";
 import { RegexError } from "./errors.ts";
 import { buildNfa } from "./nfa.ts";
 import { MAX_REPEAT, parse } from "./parse.ts";
@@ -66,6 +67,10 @@ export function compileAnyOf(patterns: string[], limits?: RegexLimits): Uint8Arr
       throw e;
     }
   });
+  return anyOf(asts, limits);
+}
+
+function anyOf(asts: Node[], limits?: RegexLimits): Uint8Array {
   if (asts.length === 0) asts.push({ k: "nomatch" });
   const max = limits?.maxStates ?? DEFAULT_MAX_ANYOF_STATES;
   const parts = asts.map((a) => minimize(buildDfa(buildNfa([a], false, true), Mode.Any, max)));
@@ -79,4 +84,26 @@ export function compileAnyOf(patterns: string[], limits?: RegexLimits): Uint8Arr
   }
   if (dfa.numStates > max) throw tooLarge(max);
   return serialize(dfa, Kind.AnyOf);
+}
+
+/** States of the relaxed prefilter (it is a gate: when it would be larger, there is none). */
+const MAX_RELAXED_STATES = 2048;
+
+/**
+ * What lets the engine redact large texts piece by piece (compiler/regex/relax.ts): the separator bitmap
+ * (32 bytes) and the relaxed any-of DFA that finds the pieces that may hold a match (null when it is not
+ * useful or too large). The patterns must be valid.
+ */
+export function compileDlpPieces(patterns: string[]): { separators: Uint8Array; prefilter: Uint8Array | null } {
+  const asts = patterns.map((p) => parse(p, MAX_REPEAT));
+  const loose = asts.map(relaxed);
+  let prefilter: Uint8Array | null = null;
+  if (asts.length > 0 && !loose.some(nullable)) {
+    try {
+      prefilter = anyOf(loose, { maxStates: MAX_RELAXED_STATES });
+    } catch (e) {
+      if (!(e instanceof RegexError)) throw e;
+    }
+  }
+  return { separators: separators(asts), prefilter };
 }

@@ -302,6 +302,7 @@ function utf8Encode(b: Buf, cp: u32): void {
 // Decoded string results.
 export let strPtr: usize = 0;
 export let strLen: usize = 0;
+export let strEnd: usize = 0; // after the closing quote of the string decodeString read
 
 /**
  * Decode the validated string at p (opening quote) into strPtr/strLen. Without escapes this points into the
@@ -312,9 +313,11 @@ export function decodeString(p: usize): void {
   if (load<u8>(q) == 0x22) {
     strPtr = p + 1;
     strLen = q - p - 1;
+    strEnd = q + 1;
     return;
   }
   const end = skipString(p) - 1;
+  strEnd = end + 1;
   const b = bufNew(end - p);
   bufBytes(b, p + 1, q - p - 1);
   while (q < end) {

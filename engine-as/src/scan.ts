@@ -7,7 +7,7 @@ import { arenaGrowArray } from "./arena";
 import * as bundle from "./bundle";
 import {
   scanValue, skipWs, kindAt, objFirst, memberValue, objNext, skipValue, skipString, arrFirst, arrNext, decodeString,
-  strPtr, strLen, equalsAscii, jsonReset, J_OBJECT, J_ARRAY, J_STRING,
+  strPtr, strLen, strEnd, equalsAscii, jsonReset, J_OBJECT, J_ARRAY, J_STRING,
 } from "./json";
 import { dlpEnabled, dlpBegin, dlpEvents, dlpEventsBuffer, redact } from "./dlp";
 import { toolHidden } from "./decide";
@@ -36,33 +36,42 @@ function addEdit(start: usize, stop: usize, r: usize, rn: usize): void {
   editCount++;
 }
 
-function scanString(v: usize): void {
-  if (!dlpOn) return;
+/** Redacts the string at v; returns its end. */
+function scanString(v: usize): usize {
+  if (!dlpOn) return skipString(v);
   decodeString(v);
+  const stop = strEnd;
   const red = redact(strPtr, strLen);
-  if (red === null) return;
-  const q = bufNew(red.len + 16);
+  if (red === null) return stop;
+  const q = bufNew(red.len + (red.len >> 3) + 16);
   bufJsonString(q, red.ptr, red.len);
-  addEdit(v, skipString(v), q.ptr, q.len);
+  addEdit(v, stop, q.ptr, q.len);
+  return stop;
 }
 
-function walk(v: usize): void {
+/** Scans the value at v; returns its end. */
+function walk(v: usize): usize {
   const k = kindAt(v);
-  if (k == J_STRING) scanString(v);
-  else if (k == J_OBJECT) {
+  if (k == J_STRING) return scanString(v);
+  if (k == J_OBJECT) {
     let m = objFirst(v, end);
-    while (m != 0) {
-      const val = memberValue(m, end);
-      walk(val);
-      m = objNext(skipValue(val, end), end);
-    }
-  } else if (k == J_ARRAY) {
-    let e = arrFirst(v, end);
-    while (e != 0) {
-      walk(e);
-      e = arrNext(skipValue(e, end), end);
+    if (m == 0) return skipValue(v, end);
+    while (true) {
+      const valEnd = walk(memberValue(m, end));
+      m = objNext(valEnd, end);
+      if (m == 0) return skipWs(valEnd, end) + 1;
     }
   }
+  if (k == J_ARRAY) {
+    let e = arrFirst(v, end);
+    if (e == 0) return skipValue(v, end);
+    while (true) {
+      const valEnd = walk(e);
+      e = arrNext(valEnd, end);
+      if (e == 0) return skipWs(valEnd, end) + 1;
+    }
+  }
+  return skipValue(v, end);
 }
 
 /** A tools/list result's tools array without the tools that the policy blocks outright. */
@@ -115,12 +124,15 @@ function walkTop(v: usize, filterTools: bool): void {
       while (r != 0) {
         decodeString(r);
         const rv = memberValue(r, end);
-        if (equalsAscii(strPtr, strLen, "tools") && kindAt(rv) == J_ARRAY) walkTools(rv);
-        else walk(rv);
-        r = objNext(skipValue(rv, end), end);
+        let rvEnd: usize;
+        if (equalsAscii(strPtr, strLen, "tools") && kindAt(rv) == J_ARRAY) {
+          walkTools(rv);
+          rvEnd = skipValue(rv, end);
+        } else rvEnd = walk(rv);
+        r = objNext(rvEnd, end);
       }
-    } else if (!isMeta) walk(val);
-    m = objNext(skipValue(val, end), end);
+      m = objNext(skipValue(val, end), end);
+    } else m = objNext(isMeta ? skipValue(val, end) : walk(val), end);
   }
 }
 
