@@ -192,18 +192,15 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
     };
   });
 
-  // Protected paths, and the two DFAs that gate the engine's path checks (docs/bundle-format.md).
+  // Protected paths, and the DFA that gates the engine's path checks (docs/bundle-format.md).
   const paths: { ref: [number, number]; kind: number; index: number }[] = [];
-  const spellings: string[] = [];
   const bases: string[] = [];
   const protect = (raw: string, index: number) => {
     const canonical = canonicalPath(raw, opts.home, opts.cwd);
     paths.push({ ref: pool.str(canonical), kind: PathKind.CANONICAL, index });
-    spellings.push(canonical);
     bases.push(posix.basename(canonical));
     for (const s of homeSpellings(canonical, opts.home)) {
       paths.push({ ref: pool.str(s), kind: PathKind.SPELLING, index });
-      spellings.push(s);
     }
   };
   policy.protectedPaths.forEach((p, i) => {
@@ -212,13 +209,14 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
   if (opts.policyPath) protect(opts.policyPath, 0xffff);
   const literalSet = (words: string[]): [number, number] | null => {
     if (words.length === 0) return null;
-    const r = compileRegex(words.map((w) => w.replace(/[\\.+*?()|[\]{}^$]/g, (c) => "\\" + c)).join("|"));
-    return pool.add(r.forward, 8);
+    return pool.add(compileAnyOf([...new Set(words)].map((w) => w.replace(/[\\.+*?()|[\]{}^$]/g, (c) => "\\" + c))), 8);
   };
-  const pathsAny = literalSet(spellings);
-  // A base name that is part of the home or working directory can appear through expansion alone: no gate.
+  // The engine's gate: any protected base name. Every spelling of a path ends with its base name, so a value
+  // without one hits nothing. A base name that is part of the home or working directory can appear through
+  // expansion alone: then there is no gate.
   const gateable = bases.every((b) => b !== "" && !opts.home.includes(b) && !opts.cwd.includes(b));
   const basesAny = gateable ? literalSet(bases) : null;
+  const pathsAny: [number, number] | null = null;
 
   // DLP.
   const dlp = policy.dlp?.enabled ? policy.dlp : null;

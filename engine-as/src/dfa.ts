@@ -83,7 +83,7 @@ export function dfaValidate(dfa: usize, len: usize): bool {
 }
 
 // Texts at least this long are scanned as four interleaved streams (see dfaIsMatch).
-const STREAMS_MIN: usize = 1024;
+const STREAMS_MIN: usize = 256;
 
 @inline
 function step(table: usize, map: usize, s: u32, b: u32): u32 {

@@ -151,8 +151,49 @@ function scanLiteral(p: usize, end: usize, s: string): usize {
   return p + n;
 }
 
+// Ends of the larger values that the last validation met, so that navigation does not walk them again.
+// Direct-mapped; an entry belongs to one validation (a call of scanValue at depth 0: its generation).
+const END_SLOTS: usize = 64;
+const END_DEPTH: i32 = 4; // values nested deeper are not remembered
+const END_MIN_STRING: usize = 64; // nor shorter strings
+const endCache = memory.data(<i32>END_SLOTS * 12);
+let endGen: u32 = 0;
+
+@inline
+function endSlot(p: usize): usize {
+  return endCache + ((p ^ (p >> 6)) & (END_SLOTS - 1)) * 12;
+}
+
+@inline
+function rememberEnd(p: usize, e: usize): void {
+  const s = endSlot(p);
+  store<u32>(s, endGen);
+  store<u32>(s, <u32>p, 4);
+  store<u32>(s, <u32>e, 8);
+}
+
+/** The remembered end of the value at p, or 0. */
+@inline
+function knownEnd(p: usize): usize {
+  const s = endSlot(p);
+  return load<u32>(s) == endGen && <usize>load<u32>(s, 4) == p ? <usize>load<u32>(s, 8) : 0;
+}
+
 /** Validate one value at p (no leading whitespace); returns its end, or 0 with jsonError set. */
 export function scanValue(p: usize, end: usize, depth: i32): usize {
+  if (depth == 0 && ++endGen == 0) {
+    memory.fill(endCache, 0, END_SLOTS * 12);
+    endGen = 1;
+  }
+  const e = scanAny(p, end, depth);
+  if (e != 0 && depth <= END_DEPTH) {
+    const c = <u32>load<u8>(p);
+    if (c == 0x7b || c == 0x5b || (c == 0x22 && e - p >= END_MIN_STRING)) rememberEnd(p, e);
+  }
+  return e;
+}
+
+function scanAny(p: usize, end: usize, depth: i32): usize {
   if (p >= end) return fail(JE_SYNTAX, p);
   const c = <u32>load<u8>(p);
   if (c == 0x22) return scanString(p, end);
@@ -214,6 +255,8 @@ export function kindAt(p: usize): i32 {
 
 /** End of the validated value at p. */
 export function skipValue(p: usize, end: usize): usize {
+  const known = knownEnd(p);
+  if (known != 0) return known;
   const c = <u32>load<u8>(p);
   if (c == 0x22) return skipString(p);
   if (c == 0x7b || c == 0x5b) {
