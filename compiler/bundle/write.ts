@@ -10,7 +10,7 @@ import {
   DEFAULT_MAX_DEPTH, fnv1a,
 } from "./format.ts";
 import type { Located, Policy, PolicyDiagnostic } from "../policy/types.ts";
-import { compileRegex, compileAnyOf, compileDlpPieces, RegexError } from "../regex/index.ts";
+import { compileRegex, compileForward, compileAnyOf, compileLiterals, compileDlpPieces, RegexError } from "../regex/index.ts";
 
 const enc = new TextEncoder();
 
@@ -140,9 +140,13 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
 
   const pool = new Pool();
   let dfaStates = 0;
-  const regex = (src: Located, path: string): { forward: Uint8Array; reverse: Uint8Array } | null => {
+  // A policy often repeats a regex (the same check on many tools): each is compiled once.
+  const compiled = new Map<string, { forward: Uint8Array; reverse: Uint8Array | null; states: number }>();
+  const regex = (src: Located, path: string, reverse = true): { forward: Uint8Array; reverse: Uint8Array | null } | null => {
     try {
-      const r = compileRegex(src.value);
+      const key = (reverse ? "r" : "f") + src.value;
+      let r = compiled.get(key);
+      if (!r) compiled.set(key, (r = reverse ? compileRegex(src.value) : { ...compileForward(src.value), reverse: null }));
       dfaStates += r.states;
       return r;
     } catch (e) {
@@ -179,7 +183,7 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
     tools.set(n, (tools.get(n)! & 0xff) | ((i + 1) << 8));
     const first = args.length;
     r.allowArgs.forEach((a) => {
-      const dfa = regex(a.regex, `spec.tool_rules[${i}].allow_args.${a.name.value}`);
+      const dfa = regex(a.regex, `spec.tool_rules[${i}].allow_args.${a.name.value}`, false);
       args.push({ name: pool.str(a.name.value), dfa: dfa ? pool.add(dfa.forward, 8) : [0, 0] });
     });
     return {
@@ -209,7 +213,7 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
   if (opts.policyPath) protect(opts.policyPath, 0xffff);
   const literalSet = (words: string[]): [number, number] | null => {
     if (words.length === 0) return null;
-    return pool.add(compileAnyOf([...new Set(words)].map((w) => w.replace(/[\\.+*?()|[\]{}^$]/g, (c) => "\\" + c))), 8);
+    return pool.add(compileLiterals([...new Set(words)]), 8);
   };
   // The engine's gate: any protected base name. Every spelling of a path ends with its base name, so a value
   // without one hits nothing. A base name that is part of the home or working directory can appear through
@@ -222,7 +226,7 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
   const dlp = policy.dlp?.enabled ? policy.dlp : null;
   const patterns = (dlp?.patterns ?? []).map((p, i) => {
     const r = regex(p.regex, `spec.dlp.patterns[${i}].regex`);
-    return { name: pool.str(p.name.value), fwd: r ? pool.add(r.forward, 8) : [0, 0], rev: r ? pool.add(r.reverse, 8) : [0, 0] };
+    return { name: pool.str(p.name.value), fwd: r ? pool.add(r.forward, 8) : [0, 0], rev: r ? pool.add(r.reverse!, 8) : [0, 0] };
   });
   // Prefilters: one combined DFA per group of consecutive patterns answers "could any of these match?" in one
   // pass. Small groups keep the product DFAs small and quick to build (a combined DFA of many patterns with

@@ -53,6 +53,23 @@ export function compileRegex(
   return { forward: serialize(fwd, Kind.Forward), reverse: serialize(rev, Kind.Reverse), states: fwd.numStates };
 }
 
+/** The forward DFA of compileRegex alone (enough where only "does it match" is asked). */
+export function compileForward(pattern: string, limits?: RegexLimits): { forward: Uint8Array; states: number } {
+  const ast = parseWith(pattern, limits);
+  const fwd = minimize(buildDfa(buildNfa([ast], false, true), Mode.First, limits?.maxStates ?? DEFAULT_MAX_STATES));
+  return { forward: serialize(fwd, Kind.Forward), states: fwd.numStates };
+}
+
+/**
+ * An any-of DFA of literal strings, determinized directly from their union (for literals that is cheaper
+ * than the product of compileAnyOf, and as small).
+ */
+export function compileLiterals(words: string[]): Uint8Array {
+  const alt = words.map((w) => w.replace(/[\\.+*?()|[\]{}^$]/g, (c) => "\\" + c)).join("|");
+  const dfa = minimize(buildDfa(buildNfa([parseWith(alt)], false, true), Mode.Any, DEFAULT_MAX_ANYOF_STATES));
+  return serialize(dfa, Kind.AnyOf);
+}
+
 /**
  * One DFA answering "does any of these patterns match anywhere" (like RE2::Set). Throws RegexError when
  * a pattern is invalid or the combined DFA is over the state limit (default DEFAULT_MAX_ANYOF_STATES);
