@@ -126,6 +126,51 @@ describe("piece-wise DLP redaction agrees with Go's Redact", () => {
     });
   }
 
+  it("JSON strings with and without escapes of every kind: rewritten as a whole string would be", () => {
+    const patterns = DLP_PATTERNS.map(([name, regex]) => ({ name, regex }));
+    const e = engineFor(patterns);
+    const redact = model(patterns);
+    // The engine's JSON escaping of a decoded string.
+    const quote = (b: Uint8Array): string => {
+      const out: number[] = [0x22];
+      for (const c of b) {
+        if (c === 0x22) out.push(0x5c, c);
+        else if (c === 0x5c) out.push(0x5c, c);
+        else if (c === 0x0a) out.push(0x5c, 0x6e);
+        else if (c === 0x0d) out.push(0x5c, 0x72);
+        else if (c === 0x09) out.push(0x5c, 0x74);
+        else if (c < 0x20) out.push(...enc.encode("\\u00" + c.toString(16).padStart(2, "0")));
+        else out.push(c);
+      }
+      out.push(0x22);
+      return dec.decode(Uint8Array.from(out));
+    };
+    const ESCAPES = ["\\n", "\\t", '\\"', "\\\\", "\\u0001", "\\u001f", "\\u001F", "\\/", "\\b", "\\f", "\\u0041", "\\u00e9", "\\ud83d\\ude00", "\\r"];
+    const r = rng(4242);
+    for (let i = 0; i < 300; i++) {
+      const parts: string[] = [];
+      const size = i % 30 === 0 ? 5000 : 200;
+      let n = 0;
+      while (n < size) {
+        const x = r();
+        const s = x < 0.12 ? SECRETS[Math.floor(r() * SECRETS.length)] : x < 0.3 ? ESCAPES[Math.floor(r() * ESCAPES.length)] : FILLER[Math.floor(r() * FILLER.length)].replace(/["\\\x00-\x1f]/g, " ");
+        parts.push(s);
+        n += s.length;
+      }
+      // Now and then a string with only canonical escapes or none at all.
+      let raw = parts.join("");
+      if (i % 3 === 1) raw = raw.replace(/\\(\/|b|f|u0041|u00e9|u001F|ud83d\\ude00)/g, "\\n");
+      if (i % 3 === 2) raw = raw.replace(/\\(\/|b|f|u0041|u00e9|u001F|u001f|u0001|ud83d\\ude00|n|r|t|"|\\)/g, "x");
+      const decoded = enc.encode(JSON.parse(`"${raw}"`) as string);
+      const red = redact(decoded);
+      const message = `{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"${raw}"}],"n":1}}`;
+      const want = red.events.length === 0 ? message : message.replace(`"${raw}"`, () => quote(enc.encode(red.out)));
+      const got = e.scan(message);
+      expect(dec.decode(got.output), `raw ${raw}`).toBe(want);
+      expect(got.events).toEqual(red.events);
+    }
+  });
+
   it("a 1 MiB text with secrets far apart", () => {
     const patterns = DLP_PATTERNS.map(([name, regex]) => ({ name, regex }));
     const e = engineFor(patterns);

@@ -4,7 +4,7 @@
 
 import { Buf, bufNew, bufBytes, bufAscii, bufByte } from "./buf";
 import * as bundle from "./bundle";
-import { arenaAlloc } from "./arena";
+import { arenaAlloc, arenaGrowArray } from "./arena";
 import {
   dfaIsMatch, dfaFind, dfaIsMatchIn, dfaFindIn, dfaPieces, pieceRanges, pieceCount, ctxOfByte, CTX_BEGIN,
 } from "./dfa";
@@ -167,22 +167,64 @@ function redactPlain(p: usize, n: usize): Buf | null {
  * finds the runs of pieces that may hold a match; the rest of the text is copied as it is.
  */
 function redactPieces(p: usize, n: usize): Buf | null {
+  const count = redactChanges(p, n);
+  if (count == 0) return null;
+  return applyChanges(p, n);
+}
+
+// The changes of the last redactChanges: start, end (offsets in its text), replacement pointer and length.
+const CHANGE: usize = 4 * sizeof<usize>();
+export let changes: usize = 0;
+export let changeCount: usize = 0;
+
+/** Can a text be redacted as a list of changes (redactChanges)? Not when the encoded pass must follow. */
+export function changesPossible(): bool {
+  return bundle.dlpPieces != 0 && !bundle.hasFlag(bundle.CF_DETECT_ENCODING);
+}
+
+@inline
+export function changeAt(k: usize, field: usize): usize {
+  return load<usize>(changes + k * CHANGE + field * sizeof<usize>());
+}
+
+/** Piece-wise redaction of [p, p+n) as ascending, disjoint changes (changesPossible() must hold). */
+export function redactChanges(p: usize, n: usize): usize {
+  changes = 0;
+  changeCount = 0;
   dfaPieces(bundle.dlpPieces, p, n, bundle.dlpSeparators);
   const ranges = pieceRanges;
   const count = pieceCount;
-  let out: Buf | null = null;
-  let at: usize = 0;
+  let cap: usize = 0;
   for (let r: usize = 0; r < count; r++) {
     const lo = <usize>load<u32>(ranges + r * 8);
     const hi = <usize>load<u32>(ranges + r * 8, 4);
     const red = redactRange(p, n, lo, hi);
     if (red === null) continue;
-    if (out === null) out = bufNew(n + red.len - (hi - lo) + 64);
-    bufBytes(out, p + at, lo - at);
-    bufBytes(out, red.ptr, red.len);
-    at = hi;
+    if (changeCount == cap) {
+      cap = cap == 0 ? 8 : cap << 1;
+      changes = arenaGrowArray(changes, changeCount, cap, CHANGE);
+    }
+    const c = changes + changeCount * CHANGE;
+    store<usize>(c, lo);
+    store<usize>(c, hi, sizeof<usize>());
+    store<usize>(c, red.ptr, 2 * sizeof<usize>());
+    store<usize>(c, red.len, 3 * sizeof<usize>());
+    changeCount++;
   }
-  if (out === null) return null;
+  return changeCount;
+}
+
+/** [p, p+n) with the changes of the last redactChanges applied. */
+export function applyChanges(p: usize, n: usize): Buf {
+  let size = n;
+  for (let k: usize = 0; k < changeCount; k++) size += changeAt(k, 3) - (changeAt(k, 1) - changeAt(k, 0));
+  const out = bufNew(size + 16);
+  let at: usize = 0;
+  for (let k: usize = 0; k < changeCount; k++) {
+    bufBytes(out, p + at, changeAt(k, 0) - at);
+    bufBytes(out, changeAt(k, 2), changeAt(k, 3));
+    at = changeAt(k, 1);
+  }
   bufBytes(out, p + at, n - at);
   return out;
 }

@@ -100,6 +100,8 @@ export function scanString(p: usize, end: usize): usize {
   return fail(JE_SYNTAX, q);
 }
 
+const HEX_LOWER = "0123456789abcdef";
+
 // SIMD constants for the string scanners.
 const QUOTE = i8x16.splat(0x22);
 const BACKSLASH = i8x16.splat(0x5c);
@@ -346,6 +348,9 @@ function utf8Encode(b: Buf, cp: u32): void {
 export let strPtr: usize = 0;
 export let strLen: usize = 0;
 export let strEnd: usize = 0; // after the closing quote of the string decodeString read
+// Every escape in that string is the one bufJsonEscaped writes for its character (\" \\ \n \r \t, \u00xx
+// for the other control characters, lowercase), so escaping the decoded text gives the string back.
+export let strCanonical: bool = true;
 
 /**
  * Decode the validated string at p (opening quote) into strPtr/strLen. Without escapes this points into the
@@ -357,10 +362,12 @@ export function decodeString(p: usize): void {
     strPtr = p + 1;
     strLen = q - p - 1;
     strEnd = q + 1;
+    strCanonical = true;
     return;
   }
   const end = skipString(p) - 1;
   strEnd = end + 1;
+  let canonical = true;
   const b = bufNew(end - p);
   bufBytes(b, p + 1, q - p - 1);
   while (q < end) {
@@ -375,6 +382,8 @@ export function decodeString(p: usize): void {
     q += 2;
     if (e == 0x75) {
       let cp = hex4(q);
+      if (cp >= 0x20 || cp == 0x0a || cp == 0x0d || cp == 0x09 || load<u8>(q + 2) != 0x30 + (cp >> 4) ||
+        <u32>load<u8>(q + 3) != <u32>HEX_LOWER.charCodeAt(<i32>(cp & 15))) canonical = false;
       q += 4;
       if (cp >= 0xd800 && cp < 0xdc00) {
         if (q + 6 <= end && load<u8>(q) == 0x5c && load<u8>(q + 1) == 0x75) {
@@ -386,15 +395,23 @@ export function decodeString(p: usize): void {
         } else cp = 0xfffd;
       } else if (cp >= 0xdc00 && cp < 0xe000) cp = 0xfffd;
       utf8Encode(b, cp);
-    } else if (e == 0x62) bufByte(b, 0x08);
-    else if (e == 0x66) bufByte(b, 0x0c);
-    else if (e == 0x6e) bufByte(b, 0x0a);
+    } else if (e == 0x62) {
+      bufByte(b, 0x08);
+      canonical = false;
+    } else if (e == 0x66) {
+      bufByte(b, 0x0c);
+      canonical = false;
+    } else if (e == 0x6e) bufByte(b, 0x0a);
     else if (e == 0x72) bufByte(b, 0x0d);
     else if (e == 0x74) bufByte(b, 0x09);
-    else bufByte(b, e); // \" \\ \/
+    else {
+      bufByte(b, e); // \" \\ \/
+      if (e == 0x2f) canonical = false;
+    }
   }
   strPtr = b.ptr;
   strLen = b.len;
+  strCanonical = canonical;
 }
 
 export function bytesEqual(a: usize, an: usize, b: usize, bn: usize): bool {
