@@ -289,6 +289,8 @@ export function skipValue(p: usize, end: usize): usize {
 
 /** End of the validated string whose opening quote is at p. */
 export function skipString(p: usize): usize {
+  const known = knownEnd(p);
+  if (known != 0) return known;
   let q = p + 1;
   while (true) {
     q = nextSpecial(q);
@@ -339,11 +341,6 @@ function hex4(p: usize): u32 {
   return (<u32>hexVal(load<u8>(p)) << 12) | (<u32>hexVal(load<u8>(p + 1)) << 8) | (<u32>hexVal(load<u8>(p + 2)) << 4) | <u32>hexVal(load<u8>(p + 3));
 }
 
-function utf8Encode(b: Buf, cp: u32): void {
-  bufReserve(b, 4);
-  b.len += utf8Store(b.ptr + b.len, cp);
-}
-
 // Decoded string results.
 export let strPtr: usize = 0;
 export let strLen: usize = 0;
@@ -368,16 +365,27 @@ export function decodeString(p: usize): void {
   const end = skipString(p) - 1;
   strEnd = end + 1;
   let canonical = true;
-  const b = bufNew(end - p);
-  bufBytes(b, p + 1, q - p - 1);
-  while (q < end) {
-    const c = <u32>load<u8>(q);
-    if (c != 0x5c) {
-      const r = nextSpecial(q); // a run of plain bytes up to the next escape (or the closing quote)
-      bufBytes(b, q, r - q);
-      q = r;
-      continue;
+  // Decoded text is never longer than its escaped form; 16 bytes of room for the vector stores.
+  const dst = arenaAlloc(end - p + 16);
+  let o = dst;
+  q = p + 1;
+  while (true) {
+    // Plain bytes up to the next escape or the closing quote, sixteen at a time (the message buffer has
+    // readable slack past its end).
+    while (true) {
+      const v = v128.load(q);
+      v128.store(o, v);
+      const m = i8x16.bitmask(v128.or(i8x16.eq(v, QUOTE), i8x16.eq(v, BACKSLASH)));
+      if (m != 0) {
+        const k = <usize>ctz(m);
+        q += k;
+        o += k;
+        break;
+      }
+      q += 16;
+      o += 16;
     }
+    if (q >= end) break;
     const e = <u32>load<u8>(q + 1);
     q += 2;
     if (e == 0x75) {
@@ -394,23 +402,25 @@ export function decodeString(p: usize): void {
           } else cp = 0xfffd;
         } else cp = 0xfffd;
       } else if (cp >= 0xdc00 && cp < 0xe000) cp = 0xfffd;
-      utf8Encode(b, cp);
-    } else if (e == 0x62) {
-      bufByte(b, 0x08);
+      o += utf8Store(o, cp);
+      continue;
+    }
+    let d = e; // \" \\ \/
+    if (e == 0x62) {
+      d = 0x08;
       canonical = false;
     } else if (e == 0x66) {
-      bufByte(b, 0x0c);
+      d = 0x0c;
       canonical = false;
-    } else if (e == 0x6e) bufByte(b, 0x0a);
-    else if (e == 0x72) bufByte(b, 0x0d);
-    else if (e == 0x74) bufByte(b, 0x09);
-    else {
-      bufByte(b, e); // \" \\ \/
-      if (e == 0x2f) canonical = false;
-    }
+    } else if (e == 0x6e) d = 0x0a;
+    else if (e == 0x72) d = 0x0d;
+    else if (e == 0x74) d = 0x09;
+    else if (e == 0x2f) canonical = false;
+    store<u8>(o, <u8>d);
+    o++;
   }
-  strPtr = b.ptr;
-  strLen = b.len;
+  strPtr = dst;
+  strLen = o - dst;
   strCanonical = canonical;
 }
 
