@@ -4,7 +4,7 @@
 import { Buf, bufByte, bufBytes, bufNew, bufAscii, bufReserve } from "./buf";
 import { utf8Decode, decodedSize, utf8Store } from "./utf8";
 import { dtoa_buffered } from "util/number";
-import { arenaAlloc } from "./arena";
+import { arenaAlloc, arenaGrowArray } from "./arena";
 
 export const J_BAD: i32 = 0;
 export const J_OBJECT: i32 = 1;
@@ -348,6 +348,12 @@ export let strEnd: usize = 0; // after the closing quote of the string decodeStr
 // Every escape in that string is the one bufJsonEscaped writes for its character (\" \\ \n \r \t, \u00xx
 // for the other control characters, lowercase), so escaping the decoded text gives the string back.
 export let strCanonical: bool = true;
+// For a long string with escapes: (decoded offset, offset after the opening quote) pairs, u32 each, at escapes
+// at least MARK_EVERY decoded bytes apart, so an offset can be mapped back without walking from the start.
+export let strMarks: usize = 0;
+export let strMarkCount: usize = 0;
+let markCap: usize = 0;
+const MARK_EVERY: usize = 4096;
 
 /**
  * Decode the validated string at p (opening quote) into strPtr/strLen. Without escapes this points into the
@@ -369,6 +375,9 @@ export function decodeString(p: usize): void {
   const dst = arenaAlloc(end - p + 16);
   let o = dst;
   q = p + 1;
+  strMarks = 0;
+  strMarkCount = markCap = 0;
+  let nextMark = MARK_EVERY;
   while (true) {
     // Plain bytes up to the next escape or the closing quote, sixteen at a time (the message buffer has
     // readable slack past its end).
@@ -386,6 +395,16 @@ export function decodeString(p: usize): void {
       o += 16;
     }
     if (q >= end) break;
+    if (o - dst >= nextMark) {
+      if (strMarkCount == markCap) {
+        markCap = markCap == 0 ? 16 : markCap << 1;
+        strMarks = arenaGrowArray(strMarks, strMarkCount, markCap, 8);
+      }
+      store<u32>(strMarks + strMarkCount * 8, <u32>(o - dst));
+      store<u32>(strMarks + strMarkCount * 8, <u32>(q - p - 1), 4);
+      strMarkCount++;
+      nextMark = o - dst + MARK_EVERY;
+    }
     const e = <u32>load<u8>(q + 1);
     q += 2;
     if (e == 0x75) {

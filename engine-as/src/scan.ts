@@ -7,7 +7,7 @@ import { arenaGrowArray } from "./arena";
 import * as bundle from "./bundle";
 import {
   scanValue, skipWs, kindAt, objFirst, memberValue, objNext, skipValue, skipString, arrFirst, arrNext, decodeString,
-  strPtr, strLen, strEnd, strCanonical, equalsAscii, jsonReset, J_OBJECT, J_ARRAY, J_STRING,
+  strPtr, strLen, strEnd, strCanonical, strMarks, strMarkCount, equalsAscii, jsonReset, J_OBJECT, J_ARRAY, J_STRING,
 } from "./json";
 import {
   dlpEnabled, dlpBegin, dlpEvents, dlpEventsBuffer, redact, changesPossible, redactChanges, changeCount, changeAt,
@@ -78,9 +78,18 @@ const BACKSLASH = i8x16.splat(0x5c);
 function mapChanges(raw: usize): void {
   let r = raw;
   let d: usize = 0; // decoded offset at r
+  let mark: usize = 0; // decodeString's marks let the walk start near each change
   for (let k: usize = 0; k < changeCount; k++) {
     const lo = changeAt(k, 0);
     const hi = changeAt(k, 1);
+    while (mark < strMarkCount && <usize>load<u32>(strMarks + mark * 8) <= lo) {
+      const md = <usize>load<u32>(strMarks + mark * 8);
+      if (md > d) {
+        d = md;
+        r = raw + <usize>load<u32>(strMarks + mark * 8, 4);
+      }
+      mark++;
+    }
     r = advance(r, lo - d);
     const start = r;
     r = advance(r, hi - lo);
