@@ -25,6 +25,8 @@ export const PATH_SIZE = 16;
 export const DLP_HEADER = 16;
 export const DLP_ENTRY = 24;
 export const DLP_GROUP_ENTRY = 16;
+/** After the groups: 32-byte separator bitmap, ref of the piece prefilter DFA. */
+export const DLP_PIECES = 40;
 /** Patterns per DLP prefilter DFA. */
 export const DLP_GROUP = 3;
 export const SLOT_SIZE = 16;

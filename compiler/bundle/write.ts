@@ -6,11 +6,11 @@ import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import {
   MAGIC, FORMAT_VERSION, HEADER_SIZE, SECTION_ENTRY, Section, CONFIG_SIZE, RULE_SIZE, ARG_SIZE, PATH_SIZE, DLP_HEADER,
-  DLP_ENTRY, DLP_GROUP, DLP_GROUP_ENTRY, SLOT_SIZE, EMPTY, ConfigFlag, ToolFlag, ActionCode, PathKind, DEFAULT_METHODS, DEFAULT_MAX_MESSAGE_BYTES,
+  DLP_ENTRY, DLP_GROUP, DLP_GROUP_ENTRY, DLP_PIECES, SLOT_SIZE, EMPTY, ConfigFlag, ToolFlag, ActionCode, PathKind, DEFAULT_METHODS, DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_DEPTH, fnv1a,
 } from "./format.ts";
 import type { Located, Policy, PolicyDiagnostic } from "../policy/types.ts";
-import { compileRegex, compileAnyOf, RegexError } from "../regex/index.ts";
+import { compileRegex, compileForward, compileAnyOf, compileLiterals, compileDlpPieces, RegexError } from "../regex/index.ts";
 
 const enc = new TextEncoder();
 
@@ -140,9 +140,13 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
 
   const pool = new Pool();
   let dfaStates = 0;
-  const regex = (src: Located, path: string): { forward: Uint8Array; reverse: Uint8Array } | null => {
+  // A policy often repeats a regex (the same check on many tools): each is compiled once.
+  const compiled = new Map<string, { forward: Uint8Array; reverse: Uint8Array | null; states: number }>();
+  const regex = (src: Located, path: string, reverse = true): { forward: Uint8Array; reverse: Uint8Array | null } | null => {
     try {
-      const r = compileRegex(src.value);
+      const key = (reverse ? "r" : "f") + src.value;
+      let r = compiled.get(key);
+      if (!r) compiled.set(key, (r = reverse ? compileRegex(src.value) : { ...compileForward(src.value), reverse: null }));
       dfaStates += r.states;
       return r;
     } catch (e) {
@@ -179,7 +183,7 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
     tools.set(n, (tools.get(n)! & 0xff) | ((i + 1) << 8));
     const first = args.length;
     r.allowArgs.forEach((a) => {
-      const dfa = regex(a.regex, `spec.tool_rules[${i}].allow_args.${a.name.value}`);
+      const dfa = regex(a.regex, `spec.tool_rules[${i}].allow_args.${a.name.value}`, false);
       args.push({ name: pool.str(a.name.value), dfa: dfa ? pool.add(dfa.forward, 8) : [0, 0] });
     });
     return {
@@ -192,18 +196,15 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
     };
   });
 
-  // Protected paths, and the two DFAs that gate the engine's path checks (docs/bundle-format.md).
+  // Protected paths, and the DFA that gates the engine's path checks (docs/bundle-format.md).
   const paths: { ref: [number, number]; kind: number; index: number }[] = [];
-  const spellings: string[] = [];
   const bases: string[] = [];
   const protect = (raw: string, index: number) => {
     const canonical = canonicalPath(raw, opts.home, opts.cwd);
     paths.push({ ref: pool.str(canonical), kind: PathKind.CANONICAL, index });
-    spellings.push(canonical);
     bases.push(posix.basename(canonical));
     for (const s of homeSpellings(canonical, opts.home)) {
       paths.push({ ref: pool.str(s), kind: PathKind.SPELLING, index });
-      spellings.push(s);
     }
   };
   policy.protectedPaths.forEach((p, i) => {
@@ -212,25 +213,34 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
   if (opts.policyPath) protect(opts.policyPath, 0xffff);
   const literalSet = (words: string[]): [number, number] | null => {
     if (words.length === 0) return null;
-    const r = compileRegex(words.map((w) => w.replace(/[\\.+*?()|[\]{}^$]/g, (c) => "\\" + c)).join("|"));
-    return pool.add(r.forward, 8);
+    return pool.add(compileLiterals([...new Set(words)]), 8);
   };
-  const pathsAny = literalSet(spellings);
-  // A base name that is part of the home or working directory can appear through expansion alone: no gate.
+  // The engine's gate: any protected base name. Every spelling of a path ends with its base name, so a value
+  // without one hits nothing. A base name that is part of the home or working directory can appear through
+  // expansion alone: then there is no gate.
   const gateable = bases.every((b) => b !== "" && !opts.home.includes(b) && !opts.cwd.includes(b));
   const basesAny = gateable ? literalSet(bases) : null;
+  const pathsAny: [number, number] | null = null;
 
   // DLP.
   const dlp = policy.dlp?.enabled ? policy.dlp : null;
   const patterns = (dlp?.patterns ?? []).map((p, i) => {
     const r = regex(p.regex, `spec.dlp.patterns[${i}].regex`);
-    return { name: pool.str(p.name.value), fwd: r ? pool.add(r.forward, 8) : [0, 0], rev: r ? pool.add(r.reverse, 8) : [0, 0] };
+    return { name: pool.str(p.name.value), fwd: r ? pool.add(r.forward, 8) : [0, 0], rev: r ? pool.add(r.reverse!, 8) : [0, 0] };
   });
   // Prefilters: one combined DFA per group of consecutive patterns answers "could any of these match?" in one
   // pass. Small groups keep the product DFAs small and quick to build (a combined DFA of many patterns with
   // counted repetitions grows multiplicatively); a group that cannot be combined runs its patterns one by one.
+  // Piece-wise redaction (docs/dlp.md, "Cost"): separator bytes and a relaxed prefilter that finds the pieces
+  // that may hold a match. With both, the engine needs no group prefilters for more than one group.
+  let pieces: { separators: Uint8Array; prefilter: [number, number] | null } = { separators: new Uint8Array(32), prefilter: null };
+  if (patterns.length > 0 && problems.length === 0) {
+    const p = compileDlpPieces(dlp!.patterns.map((x) => x.regex.value));
+    pieces = { separators: p.separators, prefilter: p.prefilter ? pool.add(p.prefilter, 8) : null };
+  }
+  const piecewise = pieces.prefilter !== null && pieces.separators.some((b) => b !== 0);
   const groups: { first: number; count: number; dfa: [number, number] | null }[] = [];
-  if (patterns.length > 1 && problems.length === 0) {
+  if (patterns.length > 1 && problems.length === 0 && !(piecewise && patterns.length > DLP_GROUP)) {
     for (let first = 0; first < patterns.length; first += DLP_GROUP) {
       const members = dlp!.patterns.slice(first, first + DLP_GROUP);
       let dfa: [number, number] | null = null;
@@ -302,7 +312,8 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
     })],
   ];
   const groupsAt = DLP_HEADER + patterns.length * DLP_ENTRY;
-  const dlpSection = new Uint8Array(groupsAt + groups.length * DLP_GROUP_ENTRY);
+  const piecesAt = groupsAt + groups.length * DLP_GROUP_ENTRY;
+  const dlpSection = new Uint8Array(piecesAt + DLP_PIECES);
   const dv = new DataView(dlpSection.buffer);
   dv.setUint32(0, patterns.length, true);
   dv.setUint32(4, anyOf ? anyOf[0] : EMPTY, true);
@@ -316,6 +327,9 @@ export function writeBundle(policy: Policy, opts: BundleOptions): CompiledBundle
     const at = groupsAt + i * DLP_GROUP_ENTRY;
     [g.first, g.count, g.dfa ? g.dfa[0] : EMPTY, g.dfa ? g.dfa[1] : 0].forEach((x, j) => dv.setUint32(at + j * 4, x, true));
   });
+  dlpSection.set(pieces.separators, piecesAt);
+  dv.setUint32(piecesAt + 32, pieces.prefilter ? pieces.prefilter[0] : EMPTY, true);
+  dv.setUint32(piecesAt + 36, pieces.prefilter ? pieces.prefilter[1] : 0, true);
   sections.push([Section.DLP, dlpSection]);
   sections.push([Section.DATA, pool.bytes()]); // last: the other sections add strings to the pool
 

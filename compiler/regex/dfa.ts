@@ -139,13 +139,15 @@ export function buildDfa(nfa: Nfa, mode: Mode, maxStates: number): Dfa {
 
   // Epsilon closure of a node under a set of true assertions: the Bytes and Match nodes it reaches,
   // in priority order (a depth-first walk, out before out1, each node once).
-  const closures = new Map<number, Int32Array>();
+  // Caches keyed by node * 64 + assertion set (the sets are 6-bit masks): arrays, not maps, as these
+  // lookups are the construction's inner loop.
+  const closures: (Int32Array | undefined)[] = new Array(N * 64);
   const mark = new Int32Array(N);
   let markGen = 0;
   const closure = (n0: number, f: number): Int32Array => {
     const key = n0 * 64 + f;
-    let c = closures.get(key);
-    if (c) return c;
+    let c = closures[key];
+    if (c !== undefined) return c;
     const leaves: number[] = [];
     const stack = [n0];
     markGen++;
@@ -167,7 +169,7 @@ export function buildDfa(nfa: Nfa, mode: Mode, maxStates: number): Dfa {
       }
     }
     c = Int32Array.from(leaves);
-    closures.set(key, c);
+    closures[key] = c;
     return c;
   };
 
@@ -200,11 +202,11 @@ export function buildDfa(nfa: Nfa, mode: Mode, maxStates: number): Dfa {
   const cutMark = new Int32Array(257);
   let cutGen = 0;
   // Edge boundaries of the Bytes nodes in a closure.
-  const cutCache = new Map<number, Int32Array>();
+  const cutCache: (Int32Array | undefined)[] = new Array(N * 64);
   const leafCuts = (node: number, f: number): Int32Array => {
     const key = node * 64 + f;
-    let c = cutCache.get(key);
-    if (c) return c;
+    let c = cutCache[key];
+    if (c !== undefined) return c;
     const list: number[] = [];
     const leaves = closure(node, f);
     for (let i = 0; i < leaves.length; i++) {
@@ -212,7 +214,7 @@ export function buildDfa(nfa: Nfa, mode: Mode, maxStates: number): Dfa {
       for (const e of nodes[leaves[i]].edges) list.push(e.lo, e.hi + 1);
     }
     c = Int32Array.from(list);
-    cutCache.set(key, c);
+    cutCache[key] = c;
     return c;
   };
 
@@ -223,17 +225,17 @@ export function buildDfa(nfa: Nfa, mode: Mode, maxStates: number): Dfa {
   // question and per DFA); past the bound the answer is "no", which only costs states, never correctness.
   const domMemo = new Map<number, boolean>();
   const pairKey = (ctx: number, a: number, b: number) => (ctx * N + a) * N + b;
-  const matchCache = new Map<number, boolean>();
+  const matchCache = new Int8Array(N * 64); // 0 unknown, 1 no, 2 yes
   const closureHasMatch = (n: number, f: number): boolean => {
     const key = n * 64 + f;
-    let m = matchCache.get(key);
-    if (m === undefined) {
-      m = false;
+    let m = matchCache[key];
+    if (m === 0) {
+      m = 1;
       const c = closure(n, f);
-      for (let i = 0; i < c.length; i++) if (op[c[i]] === OP_MATCH) m = true;
-      matchCache.set(key, m);
+      for (let i = 0; i < c.length; i++) if (op[c[i]] === OP_MATCH) m = 2;
+      matchCache[key] = m;
     }
-    return m;
+    return m === 2;
   };
   let domBudget = MAX_DOMINATION_WORK;
   const movesA = new Int32Array(N + 1);

@@ -5,6 +5,7 @@ import type { Node } from "./ast.ts";
 import { Mode, buildDfa, tooLarge } from "./dfa.ts";
 import { minimize } from "./minimize.ts";
 import { product } from "./product.ts";
+import { nullable, relaxed, separators } from "./relax.ts";
 import { RegexError } from "./errors.ts";
 import { buildNfa } from "./nfa.ts";
 import { MAX_REPEAT, parse } from "./parse.ts";
@@ -52,6 +53,23 @@ export function compileRegex(
   return { forward: serialize(fwd, Kind.Forward), reverse: serialize(rev, Kind.Reverse), states: fwd.numStates };
 }
 
+/** The forward DFA of compileRegex alone (enough where only "does it match" is asked). */
+export function compileForward(pattern: string, limits?: RegexLimits): { forward: Uint8Array; states: number } {
+  const ast = parseWith(pattern, limits);
+  const fwd = minimize(buildDfa(buildNfa([ast], false, true), Mode.First, limits?.maxStates ?? DEFAULT_MAX_STATES));
+  return { forward: serialize(fwd, Kind.Forward), states: fwd.numStates };
+}
+
+/**
+ * An any-of DFA of literal strings, determinized directly from their union (for literals that is cheaper
+ * than the product of compileAnyOf, and as small).
+ */
+export function compileLiterals(words: string[]): Uint8Array {
+  const alt = words.map((w) => w.replace(/[\\.+*?()|[\]{}^$]/g, (c) => "\\" + c)).join("|");
+  const dfa = minimize(buildDfa(buildNfa([parseWith(alt)], false, true), Mode.Any, DEFAULT_MAX_ANYOF_STATES));
+  return serialize(dfa, Kind.AnyOf);
+}
+
 /**
  * One DFA answering "does any of these patterns match anywhere" (like RE2::Set). Throws RegexError when
  * a pattern is invalid or the combined DFA is over the state limit (default DEFAULT_MAX_ANYOF_STATES);
@@ -66,6 +84,10 @@ export function compileAnyOf(patterns: string[], limits?: RegexLimits): Uint8Arr
       throw e;
     }
   });
+  return anyOf(asts, limits);
+}
+
+function anyOf(asts: Node[], limits?: RegexLimits): Uint8Array {
   if (asts.length === 0) asts.push({ k: "nomatch" });
   const max = limits?.maxStates ?? DEFAULT_MAX_ANYOF_STATES;
   const parts = asts.map((a) => minimize(buildDfa(buildNfa([a], false, true), Mode.Any, max)));
@@ -79,4 +101,26 @@ export function compileAnyOf(patterns: string[], limits?: RegexLimits): Uint8Arr
   }
   if (dfa.numStates > max) throw tooLarge(max);
   return serialize(dfa, Kind.AnyOf);
+}
+
+/** States of the relaxed prefilter (it is a gate: when it would be larger, there is none). */
+const MAX_RELAXED_STATES = 2048;
+
+/**
+ * What lets the engine redact large texts piece by piece (compiler/regex/relax.ts): the separator bitmap
+ * (32 bytes) and the relaxed any-of DFA that finds the pieces that may hold a match (null when it is not
+ * useful or too large). The patterns must be valid.
+ */
+export function compileDlpPieces(patterns: string[]): { separators: Uint8Array; prefilter: Uint8Array | null } {
+  const asts = patterns.map((p) => parse(p, MAX_REPEAT));
+  const loose = asts.map(relaxed);
+  let prefilter: Uint8Array | null = null;
+  if (asts.length > 0 && !loose.some(nullable)) {
+    try {
+      prefilter = anyOf(loose, { maxStates: MAX_RELAXED_STATES });
+    } catch (e) {
+      if (!(e instanceof RegexError)) throw e;
+    }
+  }
+  return { separators: separators(asts), prefilter };
 }

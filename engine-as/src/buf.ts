@@ -80,24 +80,56 @@ export function bufHex(b: Buf, p: usize, n: usize): void {
 /** Append s as the contents of a JSON string (no quotes): escapes what JSON requires, keeps UTF-8 as is. */
 export function bufJsonEscaped(b: Buf, p: usize, n: usize): void {
   bufReserve(b, n + 2);
-  for (let i: usize = 0; i < n; i++) {
-    const c = <u32>load<u8>(p + i);
-    if (c == 0x22 || c == 0x5c) {
-      bufByte(b, 0x5c);
-      bufByte(b, c);
-    } else if (c < 0x20) {
-      bufByte(b, 0x5c);
-      if (c == 0x0a) bufByte(b, 0x6e);
-      else if (c == 0x0d) bufByte(b, 0x72);
-      else if (c == 0x09) bufByte(b, 0x74);
-      else {
-        bufAscii(b, "u00");
-        bufByte(b, HEX.charCodeAt(c >> 4));
-        bufByte(b, HEX.charCodeAt(c & 15));
+  let i: usize = 0;
+  while (i < n) {
+    // Room for a vector store plus an escape; o and the buffer's length move together.
+    if (b.cap - b.len < 24) bufReserve(b, 24);
+    let o = b.ptr + b.len;
+    if (i + 16 <= n) {
+      // Bytes that need no escape, sixteen at a time.
+      const v = v128.load(p + i);
+      v128.store(o, v);
+      const m = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, QUOTE), i8x16.eq(v, BACKSLASH)), i8x16.lt_u(v, SPACE)));
+      if (m == 0) {
+        b.len += 16;
+        i += 16;
+        continue;
       }
-    } else bufByte(b, c);
+      const k = <usize>ctz(m);
+      o += k;
+      i += k;
+    }
+    const c = <u32>load<u8>(p + i);
+    i++;
+    if (c == 0x22 || c == 0x5c) {
+      store<u8>(o, 0x5c);
+      store<u8>(o, <u8>c, 1);
+      o += 2;
+    } else if (c < 0x20) {
+      store<u8>(o, 0x5c);
+      if (c == 0x0a) store<u8>(o, 0x6e, 1);
+      else if (c == 0x0d) store<u8>(o, 0x72, 1);
+      else if (c == 0x09) store<u8>(o, 0x74, 1);
+      else {
+        store<u8>(o, 0x75, 1);
+        store<u8>(o, 0x30, 2);
+        store<u8>(o, 0x30, 3);
+        store<u8>(o, <u8>HEX.charCodeAt(c >> 4), 4);
+        store<u8>(o, <u8>HEX.charCodeAt(c & 15), 5);
+        o += 4;
+      }
+      o += 2;
+    } else {
+      store<u8>(o, <u8>c);
+      o++;
+    }
+    b.len = o - b.ptr;
   }
 }
+
+const QUOTE = i8x16.splat(0x22);
+const BACKSLASH = i8x16.splat(0x5c);
+const SPACE = i8x16.splat(0x20);
 
 /** Append a quoted JSON string. */
 export function bufJsonString(b: Buf, p: usize, n: usize): void {

@@ -27,6 +27,7 @@ export const PATH_SIZE: u32 = 16;
 export const DLP_HEADER: u32 = 16;
 export const DLP_ENTRY: u32 = 24;
 export const DLP_GROUP_ENTRY: u32 = 16;
+export const DLP_PIECES: u32 = 40; // separator bitmap (32 bytes), ref of the piece prefilter (an any-of DFA)
 export const SLOT_SIZE: u32 = 16;
 export const EMPTY: u32 = 0xffffffff;
 
@@ -64,6 +65,8 @@ export let argCount: u32 = 0;
 export let paths: usize = 0;
 export let pathCount: u32 = 0;
 export let dlp: usize = 0;
+export let dlpSeparators: usize = 0; // 256-bit map, or 0 when the bundle has none
+export let dlpPieces: usize = 0; // the piece prefilter DFA, or 0
 export let rateState: usize = 0; // per rule: f64 tokens, f64 last refill (ms)
 
 export let loadedVersion: u32 = 0; // counts successful loads
@@ -196,6 +199,13 @@ function check(b: usize): i32 {
     if (r32(g, 8) != EMPTY && !dfaRefOk(d, r32(g, 8), r32(g, 12), dl)) return LOAD_BAD_DFA;
   }
   if (ng > 0 && next != nd) return LOAD_BAD_TABLE;
+  // Optional (bundles written before it lack it): separators and the piece prefilter, an any-of DFA.
+  const piecesAt = groupsAt + <u64>ng * DLP_GROUP_ENTRY;
+  if (piecesAt + <u64>DLP_PIECES <= <u64>secLen(SEC_DLP)) {
+    const pp = dp + <usize>piecesAt;
+    const off = r32(pp, 32);
+    if (off != EMPTY && (!dfaRefOk(d, off, r32(pp, 36), dl) || load<u16>(d + off, 6) != 2)) return LOAD_BAD_DFA;
+  }
   return LOAD_OK;
 }
 
@@ -221,6 +231,14 @@ function activate(b: usize): void {
   paths = b + sec(SEC_PATHS);
   pathCount = secLen(SEC_PATHS) / PATH_SIZE;
   dlp = b + sec(SEC_DLP);
+  dlpSeparators = 0;
+  dlpPieces = 0;
+  const piecesAt = DLP_HEADER + load<u32>(dlp) * DLP_ENTRY + load<u32>(dlp, 12) * DLP_GROUP_ENTRY;
+  if (piecesAt + DLP_PIECES <= secLen(SEC_DLP)) {
+    dlpSeparators = dlp + piecesAt;
+    const off = load<u32>(dlpSeparators, 32);
+    if (off != EMPTY) dlpPieces = data + off;
+  }
   // Token buckets start full (NaN marks "never used").
   rateState = heap.alloc(<usize>ruleCount * 16 + 16);
   for (let i: u32 = 0; i < ruleCount; i++) {

@@ -6,12 +6,12 @@
 import { Buf, bufNew, bufAscii, bufBytes, bufByte } from "./buf";
 import * as bundle from "./bundle";
 import {
-  kindAt, objFirst, memberValue, objNext, skipValue, arrFirst, arrNext, decodeString, strPtr, strLen, argString,
+  kindAt, objFirst, objNext, skipValue, skipWs, arrFirst, arrNext, decodeString, strPtr, strLen, strEnd, argString,
   bytesEqual, equalsAscii, asciiFoldEqual, marshalDuplicateKey, J_OBJECT, J_ARRAY, J_STRING, J_NULL,
 } from "./json";
 import * as msg from "./message";
 import { normalizeName, normalizeMaxLen } from "./normalize";
-import { arenaAlloc } from "./arena";
+import { arenaGrowArray } from "./arena";
 import { dfaIsMatch } from "./dfa";
 import { protectedHit } from "./paths";
 import { hasLimit, rateWait, rateTake } from "./ratelimit";
@@ -106,6 +106,8 @@ function refuseInvalid(status: i32): void {
 
 export function evaluate(p: usize, len: usize, now: f64): void {
   resultClear();
+  memberCount = 0;
+  indexed = 0;
   toolPtr = toolLen = methodPtr = methodLen = 0;
   const maxBytes = bundle.base != 0 ? <usize>bundle.cfg(8) : 0;
   const status = msg.parseMessage(p, len, maxBytes);
@@ -201,11 +203,16 @@ function toolCall(now: f64): void {
       reply(D_BLOCK, E_INVALID_PARAMS, SUBJECT_TOOL, text("tools/call params.arguments must be an object"), null, 0);
       return;
     }
-    setSpan(R_ARGS, msg.argsPos, skipValue(msg.argsPos, msg.msgEnd) - msg.argsPos);
-    if (argsObj != 0 && hasDuplicateKey(argsObj)) {
+    setSpan(R_ARGS, msg.argsPos, msg.argsEnd - msg.argsPos);
+    indexArgs(argsObj);
+    if (argsObj != 0 && hasDuplicateKey()) {
       reply(D_BLOCK, E_INVALID_REQUEST, SUBJECT_TOOL, text("duplicate member in arguments"), null, 0);
       return;
     }
+  }
+  if (argsObj == 0) {
+    memberCount = 0;
+    indexed = 0;
   }
   const norm = normalized(toolPtr, toolLen);
   setSpan(R_NORM_NAME, norm.ptr, norm.len);
@@ -268,42 +275,66 @@ function toolCall(now: f64): void {
   allow();
 }
 
-function hasDuplicateKey(obj: usize): bool {
+// The members of the arguments object, read once: decoded key pointer and length, value position and end.
+const MEMBER: usize = 4 * sizeof<usize>();
+let members: usize = 0;
+let memberCount: usize = 0;
+let indexed: usize = 0; // the object indexed in this call, or 0
+
+function indexArgs(obj: usize): void {
+  members = 0;
+  memberCount = 0;
+  indexed = obj;
+  if (obj == 0) return;
   const end = msg.msgEnd;
+  let cap: usize = 0;
   let m = objFirst(obj, end);
-  let count: usize = 0;
-  while (m != 0) {
-    count++;
-    m = objNext(skipValue(memberValue(m, end), end), end);
-  }
-  if (count < 2) return false;
-  const keys = arenaAlloc(count * 2 * sizeof<usize>());
-  let i: usize = 0;
-  m = objFirst(obj, end);
   while (m != 0) {
     decodeString(m);
-    for (let j: usize = 0; j < i; j++) {
-      const s = keys + j * 2 * sizeof<usize>();
-      if (bytesEqual(load<usize>(s), load<usize>(s, sizeof<usize>()), strPtr, strLen)) return true;
+    const v = skipWs(skipWs(strEnd, end) + 1, end);
+    const ve = skipValue(v, end);
+    if (memberCount == cap) {
+      cap = cap == 0 ? 8 : cap << 1;
+      members = arenaGrowArray(members, memberCount, cap, MEMBER);
     }
-    store<usize>(keys + i * 2 * sizeof<usize>(), strPtr);
-    store<usize>(keys + i * 2 * sizeof<usize>(), strLen, sizeof<usize>());
-    i++;
-    m = objNext(skipValue(memberValue(m, end), end), end);
+    const e = members + memberCount * MEMBER;
+    store<usize>(e, strPtr);
+    store<usize>(e, strLen, sizeof<usize>());
+    store<usize>(e, v, 2 * sizeof<usize>());
+    store<usize>(e, ve, 3 * sizeof<usize>());
+    memberCount++;
+    m = objNext(ve, end);
+  }
+}
+
+@inline
+function memberKey(i: usize): usize {
+  return load<usize>(members + i * MEMBER);
+}
+
+@inline
+function memberKeyLen(i: usize): usize {
+  return load<usize>(members + i * MEMBER, sizeof<usize>());
+}
+
+@inline
+function memberPos(i: usize): usize {
+  return load<usize>(members + i * MEMBER, 2 * sizeof<usize>());
+}
+
+function hasDuplicateKey(): bool {
+  for (let i: usize = 1; i < memberCount; i++) {
+    for (let j: usize = 0; j < i; j++) {
+      if (bytesEqual(memberKey(j), memberKeyLen(j), memberKey(i), memberKeyLen(i))) return true;
+    }
   }
   return false;
 }
 
-/** Find the member of obj named [k, k+kn) exactly; its value position or 0. */
-function findMember(obj: usize, k: usize, kn: usize): usize {
-  if (obj == 0) return 0;
-  const end = msg.msgEnd;
-  let m = objFirst(obj, end);
-  while (m != 0) {
-    decodeString(m);
-    const v = memberValue(m, end);
-    if (bytesEqual(strPtr, strLen, k, kn)) return v;
-    m = objNext(skipValue(v, end), end);
+/** The value position of the argument named [k, k+kn) exactly, or 0. */
+function findMember(k: usize, kn: usize): usize {
+  for (let i: usize = 0; i < memberCount; i++) {
+    if (bytesEqual(memberKey(i), memberKeyLen(i), k, kn)) return memberPos(i);
   }
   return 0;
 }
@@ -328,13 +359,11 @@ function argFailure(rule: i32, name: usize, nameLen: usize, why: string, strict:
  * Does obj have a key that a case-insensitive decoder (Go's encoding/json) would take for the argument
  * [k, k+kn) without being it? Then the server may read another value than the one checked.
  */
-function hasCaseVariant(obj: usize, k: usize, kn: usize): bool {
-  const end = msg.msgEnd;
-  let m = objFirst(obj, end);
-  while (m != 0) {
-    decodeString(m);
-    if (!bytesEqual(strPtr, strLen, k, kn) && asciiFoldEqual(strPtr, strLen, k, kn)) return true;
-    m = objNext(skipValue(memberValue(m, end), end), end);
+function hasCaseVariant(k: usize, kn: usize): bool {
+  for (let i: usize = 0; i < memberCount; i++) {
+    const p = memberKey(i);
+    const n = memberKeyLen(i);
+    if (!bytesEqual(p, n, k, kn) && asciiFoldEqual(p, n, k, kn)) return true;
   }
   return false;
 }
@@ -348,12 +377,12 @@ function checkArgs(rule: i32, argsObj: usize): bool {
     const a = bundle.args + <usize>(first + i) * bundle.ARG_SIZE;
     const name = bundle.data + load<u32>(a);
     const nameLen = <usize>load<u32>(a, 4);
-    const v = findMember(argsObj, name, nameLen);
+    const v = findMember(name, nameLen);
     if (v == 0) {
       if (argFailure(rule, name, nameLen, ": required argument missing", false)) return false;
       continue;
     }
-    if (hasCaseVariant(argsObj, name, nameLen)) {
+    if (hasCaseVariant(name, nameLen)) {
       reply(D_BLOCK, E_INVALID_REQUEST, SUBJECT_TOOL, text("argument name differs only in case from a checked argument"), null, 0);
       return false;
     }
@@ -369,19 +398,15 @@ function checkArgs(rule: i32, argsObj: usize): bool {
   const strict = load<u32>(r, 4);
   const isStrict = strict == 2 || (strict == 0 && bundle.hasFlag(bundle.CF_STRICT_DEFAULT));
   if (!isStrict || argsObj == 0) return true;
-  const end = msg.msgEnd;
-  let m = objFirst(argsObj, end);
-  while (m != 0) {
-    decodeString(m);
-    const kp = strPtr;
-    const kn = strLen;
+  for (let j: usize = 0; j < memberCount; j++) {
+    const kp = memberKey(j);
+    const kn = memberKeyLen(j);
     let declared = false;
     for (let i: u32 = 0; i < count && !declared; i++) {
       const a = bundle.args + <usize>(first + i) * bundle.ARG_SIZE;
       declared = bytesEqual(bundle.data + load<u32>(a), <usize>load<u32>(a, 4), kp, kn);
     }
     if (!declared && argFailure(rule, kp, kn, ": undeclared argument (strict_args)", true)) return false;
-    m = objNext(skipValue(memberValue(m, end), end), end);
   }
   return true;
 }
@@ -402,31 +427,67 @@ function pathCheck(v: usize): bool {
 
 /** Entry index (in the PATHS section) of the first protected path hit below v, or -1. */
 function findProtected(v: usize): i32 {
+  if (v != 0 && v == indexed) {
+    // The arguments object: its members are indexed already.
+    for (let i: usize = 0; i < memberCount; i++) {
+      let hit = protectedHit(memberKey(i), memberKeyLen(i));
+      if (hit >= 0) return hit;
+      hit = findProtectedIn(memberPos(i));
+      if (hit >= 0) return hit;
+    }
+    return -1;
+  }
+  return findProtectedIn(v);
+}
+
+let valueEnd: usize = 0; // where the value findProtectedIn just searched ends (when nothing was hit)
+
+function findProtectedIn(v: usize): i32 {
   const end = msg.msgEnd;
   const k = kindAt(v);
   if (k == J_STRING) {
     decodeString(v);
+    valueEnd = strEnd;
     return protectedHit(strPtr, strLen);
   }
   if (k == J_OBJECT) {
     let m = objFirst(v, end);
-    while (m != 0) {
+    if (m == 0) {
+      valueEnd = skipValue(v, end);
+      return -1;
+    }
+    while (true) {
       decodeString(m);
       let hit = protectedHit(strPtr, strLen);
       if (hit >= 0) return hit;
-      const val = memberValue(m, end);
-      hit = findProtected(val);
+      hit = findProtectedIn(skipWs(skipWs(strEnd, end) + 1, end));
       if (hit >= 0) return hit;
-      m = objNext(skipValue(val, end), end);
-    }
-  } else if (k == J_ARRAY) {
-    let e = arrFirst(v, end);
-    while (e != 0) {
-      const hit = findProtected(e);
-      if (hit >= 0) return hit;
-      e = arrNext(skipValue(e, end), end);
+      const after = valueEnd;
+      m = objNext(after, end);
+      if (m == 0) {
+        valueEnd = skipWs(after, end) + 1;
+        return -1;
+      }
     }
   }
+  if (k == J_ARRAY) {
+    let e = arrFirst(v, end);
+    if (e == 0) {
+      valueEnd = skipValue(v, end);
+      return -1;
+    }
+    while (true) {
+      const hit = findProtectedIn(e);
+      if (hit >= 0) return hit;
+      const after = valueEnd;
+      e = arrNext(after, end);
+      if (e == 0) {
+        valueEnd = skipWs(after, end) + 1;
+        return -1;
+      }
+    }
+  }
+  valueEnd = skipValue(v, end);
   return -1;
 }
 

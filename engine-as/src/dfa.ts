@@ -1,6 +1,8 @@
-// Runner for the regex DFA blobs of compiler/regex (format in docs/regex.md). Pointers and loads only: no
-// allocation, no managed objects. dfaValidate checks a blob completely once (at bundle load); afterwards
+// Runner for the regex DFA blobs of compiler/regex (format in docs/regex.md). Pointers and loads only, no
+// managed objects; only dfaPieces allocates (its result, in the call arena). dfaValidate checks a blob completely once (at bundle load); afterwards
 // the runners trust it: every transition is a valid row offset, so the loops need no bounds checks.
+
+import { arenaAlloc, arenaGrowArray } from "./arena";
 
 // Header fields (byte offsets).
 const H_MAGIC: usize = 0;
@@ -22,7 +24,7 @@ const VERSION: u16 = 1;
 const MAX_STATES: u32 = 1 << 20;
 
 // Look-behind contexts and end-of-scan columns share this numbering.
-const CTX_BEGIN: u32 = 0;
+export const CTX_BEGIN: u32 = 0;
 const CTX_NL: u32 = 1;
 const CTX_WORD: u32 = 2;
 const CTX_OTHER: u32 = 3;
@@ -33,7 +35,7 @@ function isWordByte(b: u32): bool {
 }
 
 @inline
-function ctxOfByte(b: u32): u32 {
+export function ctxOfByte(b: u32): u32 {
   return b == 0x0a ? CTX_NL : isWordByte(b) ? CTX_WORD : CTX_OTHER;
 }
 
@@ -81,7 +83,7 @@ export function dfaValidate(dfa: usize, len: usize): bool {
 }
 
 // Texts at least this long are scanned as four interleaved streams (see dfaIsMatch).
-const STREAMS_MIN: usize = 1024;
+const STREAMS_MIN: usize = 256;
 
 @inline
 function step(table: usize, map: usize, s: u32, b: u32): u32 {
@@ -232,13 +234,21 @@ function tail(dfa: usize, text: usize, len: usize, s: u32, p: usize): bool {
  * from there down to `from`, finds the start.
  */
 export function dfaFind(fwd: usize, rev: usize, text: usize, len: usize, from: usize): i64 {
+  return dfaFindIn(fwd, rev, text, len, from, CTX_BEGIN, CTX_BEGIN);
+}
+
+/**
+ * dfaFind in a piece of a larger text: startCtx is the kind of byte before the piece (CTX_BEGIN at the start
+ * of the text), endCtx the kind of byte after it (CTX_BEGIN at the end of the text).
+ */
+export function dfaFindIn(fwd: usize, rev: usize, text: usize, len: usize, from: usize, startCtx: u32, endCtx: u32): i64 {
   if (from > len) return -1;
   // Forward: run until the DFA dies or the text ends; the last match seen ends Go's match.
   let table = fwd + TABLE;
   let map = fwd + CLASS_MAP;
   let threshold = load<u32>(fwd + H_THRESHOLD);
   let classes = <usize>load<u32>(fwd + H_CLASSES);
-  const ctx0 = from == 0 ? CTX_BEGIN : ctxOfByte(<u32>load<u8>(text + from - 1));
+  const ctx0 = from == 0 ? startCtx : ctxOfByte(<u32>load<u8>(text + from - 1));
   let s = load<u32>(fwd + H_START + <usize>ctx0 * 4);
   let end: i64 = -1;
   let i = from;
@@ -251,7 +261,7 @@ export function dfaFind(fwd: usize, rev: usize, text: usize, len: usize, from: u
     }
   }
   if (i == len && s != threshold) {
-    const e = load<u32>(table + <usize>s + (classes << 2));
+    const e = load<u32>(table + <usize>s + ((classes + <usize>endCtx) << 2));
     if (e != 0) end = <i64>len - <i64>(e - 1);
   }
   if (end < 0) return -1;
@@ -263,7 +273,7 @@ export function dfaFind(fwd: usize, rev: usize, text: usize, len: usize, from: u
   map = rev + CLASS_MAP;
   threshold = load<u32>(rev + H_THRESHOLD);
   classes = <usize>load<u32>(rev + H_CLASSES);
-  const ctx1 = e == len ? CTX_BEGIN : ctxOfByte(<u32>load<u8>(text + e));
+  const ctx1 = e == len ? endCtx : ctxOfByte(<u32>load<u8>(text + e));
   s = load<u32>(rev + H_START + <usize>ctx1 * 4);
   let start: i64 = -1;
   let j = e;
@@ -277,10 +287,226 @@ export function dfaFind(fwd: usize, rev: usize, text: usize, len: usize, from: u
   }
   if (j == from && s != threshold) {
     // The scan stops at `from`: its end-of-scan column is the kind of byte before `from`.
-    const col = from == 0 ? CTX_BEGIN : ctxOfByte(<u32>load<u8>(text + from - 1));
+    const col = from == 0 ? startCtx : ctxOfByte(<u32>load<u8>(text + from - 1));
     const r = load<u32>(table + <usize>s + (classes + <usize>col) * 4);
     if (r != 0) start = <i64>from + <i64>(r - 1);
   }
   if (start < <i64>from || start > end) start = <i64>from; // cannot happen for compiler output
   return (start << 32) | end;
+}
+
+/** dfaIsMatch for a short piece of a larger text (contexts as in dfaFindIn), in one stream. */
+export function dfaIsMatchIn(dfa: usize, text: usize, len: usize, startCtx: u32, endCtx: u32): bool {
+  const table = dfa + TABLE;
+  const threshold = load<u32>(dfa + H_THRESHOLD);
+  const s = scan(table, dfa + CLASS_MAP, threshold, load<u32>(dfa + H_START + <usize>startCtx * 4), text, text + len);
+  if (s >= threshold) return s != threshold;
+  return load<u32>(table + <usize>s + ((<usize>load<u32>(dfa + H_CLASSES) + <usize>endCtx) << 2)) != 0;
+}
+
+// ---- Pieces (DLP): the parts of a text between separator bytes that an any-of DFA may match in ----
+
+// Per stream: ranges pointer, count, capacity (u32 each); then the merged result.
+const STREAM_RANGES = memory.data(4 * 12);
+export let pieceRanges: usize = 0; // (start, end) u32 pairs, ascending, disjoint
+export let pieceCount: usize = 0;
+// A match is seen at most this many bytes after it ended (the any-of loop checks every 4 bytes; a pending
+// U+FFFD reading delays a match by up to 4).
+const HIT_MARGIN: usize = 16;
+
+@inline
+function isSep(sep: usize, b: u32): bool {
+  return b < 0x80 && ((<u32>load<u8>(sep + <usize>(b >> 3)) >> (b & 7)) & 1) != 0;
+}
+
+function pushRange(k: usize, lo: usize, hi: usize): void {
+  const h = STREAM_RANGES + k * 12;
+  let ptr = <usize>load<u32>(h);
+  const count = <usize>load<u32>(h, 4);
+  let cap = <usize>load<u32>(h, 8);
+  if (count > 0) {
+    const last = ptr + (count - 1) * 8;
+    if (lo <= <usize>load<u32>(last, 4)) {
+      if (hi > <usize>load<u32>(last, 4)) store<u32>(last, <u32>hi, 4);
+      return;
+    }
+  }
+  if (count == cap) {
+    cap = cap == 0 ? 16 : cap << 1;
+    ptr = arenaGrowArray(ptr, count, cap, 8);
+    store<u32>(h, <u32>ptr);
+    store<u32>(h, <u32>cap, 8);
+  }
+  store<u32>(ptr + count * 8, <u32>lo);
+  store<u32>(ptr + count * 8, <u32>hi, 4);
+  store<u32>(h, <u32>(count + 1), 4);
+}
+
+/**
+ * Stream k met a match state at x: every piece that can hold that match goes into its ranges. Returns the
+ * position of the separator after them (where the stream resumes, in the start state), or len.
+ */
+function hitAt(k: usize, text: usize, len: usize, x: usize, segLo: usize, sep: usize): usize {
+  let lo = x > segLo + HIT_MARGIN ? x - HIT_MARGIN : segLo;
+  while (lo > segLo && !isSep(sep, <u32>load<u8>(text + lo - 1))) lo--;
+  let hi = x;
+  while (hi < len && !isSep(sep, <u32>load<u8>(text + hi))) hi++;
+  pushRange(k, lo, hi);
+  return hi;
+}
+
+/** One stream's scan of [a, e) from state s, to the end of its segment. */
+function finishStream(dfa: usize, k: usize, text: usize, len: usize, a: usize, e: usize, s: u32, segLo: usize, sep: usize): void {
+  const table = dfa + TABLE;
+  const map = dfa + CLASS_MAP;
+  const threshold = load<u32>(dfa + H_THRESHOLD);
+  while (a < e) {
+    s = step(table, map, s, <u32>load<u8>(text + a));
+    a++;
+    if (s > threshold) {
+      const r = hitAt(k, text, len, a, segLo, sep);
+      if (r + 1 > e) return;
+      a = r + 1;
+      s = load<u32>(dfa + H_START + <usize>ctxOfByte(<u32>load<u8>(text + r)) * 4);
+    }
+  }
+  if (e == len && s != threshold && load<u32>(table + <usize>s + (<usize>load<u32>(dfa + H_CLASSES) << 2)) != 0) {
+    hitAt(k, text, len, len, segLo, sep);
+  }
+}
+
+@inline
+function segStart(text: usize, len: usize, at: usize, sep: usize): usize {
+  while (at < len && !isSep(sep, <u32>load<u8>(text + at))) at++;
+  return at < len ? at + 1 : len;
+}
+
+/**
+ * The pieces of text[0, len) that an any-of DFA matches in (pieces: maximal runs without a separator byte;
+ * a match of the DFA never holds a separator). Result: pieceRanges/pieceCount, runs of whole pieces; every
+ * piece the DFA matches in is inside one. Long texts run as four streams, cut at separators.
+ */
+export function dfaPieces(dfa: usize, text: usize, len: usize, sep: usize): void {
+  memory.fill(STREAM_RANGES, 0, 4 * 12);
+  const table = dfa + TABLE;
+  const map = dfa + CLASS_MAP;
+  const threshold = load<u32>(dfa + H_THRESHOLD);
+  let b1 = len;
+  let b2 = len;
+  let b3 = len;
+  if (len >= STREAMS_MIN) {
+    const q = len >> 2;
+    b1 = segStart(text, len, q, sep);
+    b2 = segStart(text, len, b1 > q * 2 ? b1 : q * 2, sep);
+    b3 = segStart(text, len, b2 > q * 3 ? b2 : q * 3, sep);
+  }
+  const start = dfa + H_START;
+  let a0: usize = 0;
+  let a1 = b1;
+  let a2 = b2;
+  let a3 = b3;
+  let s0 = load<u32>(start);
+  let s1 = b1 < len ? load<u32>(start + <usize>ctxOfByte(<u32>load<u8>(text + b1 - 1)) * 4) : threshold;
+  let s2 = b2 < len ? load<u32>(start + <usize>ctxOfByte(<u32>load<u8>(text + b2 - 1)) * 4) : threshold;
+  let s3 = b3 < len ? load<u32>(start + <usize>ctxOfByte(<u32>load<u8>(text + b3 - 1)) * 4) : threshold;
+  if (len >= STREAMS_MIN) {
+    while (true) {
+      let m = b1 - a0;
+      if (b2 - a1 < m) m = b2 - a1;
+      if (b3 - a2 < m) m = b3 - a2;
+      if (len - a3 < m) m = len - a3;
+      if (m < 64) break;
+      m &= ~(<usize>3);
+      const p0 = text + a0;
+      const p1 = text + a1;
+      const p2 = text + a2;
+      const p3 = text + a3;
+      let i: usize = 0;
+      while (i < m) {
+        s0 = step(table, map, s0, <u32>load<u8>(p0 + i));
+        s1 = step(table, map, s1, <u32>load<u8>(p1 + i));
+        s2 = step(table, map, s2, <u32>load<u8>(p2 + i));
+        s3 = step(table, map, s3, <u32>load<u8>(p3 + i));
+        s0 = step(table, map, s0, <u32>load<u8>(p0 + i, 1));
+        s1 = step(table, map, s1, <u32>load<u8>(p1 + i, 1));
+        s2 = step(table, map, s2, <u32>load<u8>(p2 + i, 1));
+        s3 = step(table, map, s3, <u32>load<u8>(p3 + i, 1));
+        s0 = step(table, map, s0, <u32>load<u8>(p0 + i, 2));
+        s1 = step(table, map, s1, <u32>load<u8>(p1 + i, 2));
+        s2 = step(table, map, s2, <u32>load<u8>(p2 + i, 2));
+        s3 = step(table, map, s3, <u32>load<u8>(p3 + i, 2));
+        s0 = step(table, map, s0, <u32>load<u8>(p0 + i, 3));
+        s1 = step(table, map, s1, <u32>load<u8>(p1 + i, 3));
+        s2 = step(table, map, s2, <u32>load<u8>(p2 + i, 3));
+        s3 = step(table, map, s3, <u32>load<u8>(p3 + i, 3));
+        i += 4;
+        if ((<i32>(s0 > threshold) | <i32>(s1 > threshold) | <i32>(s2 > threshold) | <i32>(s3 > threshold)) != 0) break;
+      }
+      a0 += i;
+      a1 += i;
+      a2 += i;
+      a3 += i;
+      // A stream that met a match resumes after the separator that ends its hit (or stops at its segment's end).
+      if (s0 > threshold) {
+        const r = hitAt(0, text, len, a0, 0, sep);
+        if (r + 1 > b1) a0 = b1;
+        else {
+          a0 = r + 1;
+          s0 = load<u32>(start + <usize>ctxOfByte(<u32>load<u8>(text + r)) * 4);
+        }
+      }
+      if (s1 > threshold) {
+        const r = hitAt(1, text, len, a1, b1, sep);
+        if (r + 1 > b2) a1 = b2;
+        else {
+          a1 = r + 1;
+          s1 = load<u32>(start + <usize>ctxOfByte(<u32>load<u8>(text + r)) * 4);
+        }
+      }
+      if (s2 > threshold) {
+        const r = hitAt(2, text, len, a2, b2, sep);
+        if (r + 1 > b3) a2 = b3;
+        else {
+          a2 = r + 1;
+          s2 = load<u32>(start + <usize>ctxOfByte(<u32>load<u8>(text + r)) * 4);
+        }
+      }
+      if (s3 > threshold) {
+        const r = hitAt(3, text, len, a3, b3, sep);
+        if (r + 1 > len) a3 = len;
+        else {
+          a3 = r + 1;
+          s3 = load<u32>(start + <usize>ctxOfByte(<u32>load<u8>(text + r)) * 4);
+        }
+      }
+    }
+  }
+  if (s0 <= threshold) finishStream(dfa, 0, text, len, a0, b1, s0, 0, sep);
+  if (s1 <= threshold) finishStream(dfa, 1, text, len, a1, b2, s1, b1, sep);
+  if (s2 <= threshold) finishStream(dfa, 2, text, len, a2, b3, s2, b2, sep);
+  if (s3 <= threshold) finishStream(dfa, 3, text, len, a3, len, s3, b3, sep);
+  // Streams in text order: their ranges ascend; join them, merging overlaps.
+  let total: usize = 0;
+  for (let k: usize = 0; k < 4; k++) total += <usize>load<u32>(STREAM_RANGES + k * 12, 4);
+  pieceRanges = arenaAlloc(total * 8 + 8);
+  pieceCount = 0;
+  for (let k: usize = 0; k < 4; k++) {
+    const h = STREAM_RANGES + k * 12;
+    const ptr = <usize>load<u32>(h);
+    const count = <usize>load<u32>(h, 4);
+    for (let j: usize = 0; j < count; j++) {
+      const lo = load<u32>(ptr + j * 8);
+      const hi = load<u32>(ptr + j * 8, 4);
+      if (pieceCount > 0) {
+        const last = pieceRanges + (pieceCount - 1) * 8;
+        if (lo <= load<u32>(last, 4)) {
+          if (hi > load<u32>(last, 4)) store<u32>(last, hi, 4);
+          continue;
+        }
+      }
+      store<u32>(pieceRanges + pieceCount * 8, lo);
+      store<u32>(pieceRanges + pieceCount * 8, hi, 4);
+      pieceCount++;
+    }
+  }
 }

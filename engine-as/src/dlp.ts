@@ -4,8 +4,10 @@
 
 import { Buf, bufNew, bufBytes, bufAscii, bufByte } from "./buf";
 import * as bundle from "./bundle";
-import { arenaAlloc } from "./arena";
-import { dfaIsMatch, dfaFind } from "./dfa";
+import { arenaAlloc, arenaGrowArray } from "./arena";
+import {
+  dfaIsMatch, dfaFind, dfaIsMatchIn, dfaFindIn, dfaPieces, pieceRanges, pieceCount, ctxOfByte, CTX_BEGIN,
+} from "./dfa";
 import { utf8Decode, decodedSize } from "./utf8";
 import { redactEncoded } from "./encoded";
 
@@ -123,6 +125,7 @@ export function redact(p: usize, n: usize): Buf | null {
 }
 
 function redactPlain(p: usize, n: usize): Buf | null {
+  if (bundle.dlpPieces != 0) return redactPieces(p, n);
   const any = load<u32>(bundle.dlp, 4);
   if (any != bundle.EMPTY && !dfaIsMatch(bundle.data + any, p, n)) return null;
   const groupCount = load<u32>(bundle.dlp, 12);
@@ -155,4 +158,125 @@ function redactPlain(p: usize, n: usize): Buf | null {
     result = out;
   }
   return result;
+}
+
+/**
+ * Redaction piece by piece (docs/dlp.md, "Cost"). No match contains a separator byte and none is empty, so
+ * a replacement stays inside its piece and leaves the separators around it, and every pattern's matches in
+ * the text are its matches in the pieces, each piece seeing the separators next to it. The piece prefilter
+ * finds the runs of pieces that may hold a match; the rest of the text is copied as it is.
+ */
+function redactPieces(p: usize, n: usize): Buf | null {
+  const count = redactChanges(p, n);
+  if (count == 0) return null;
+  return applyChanges(p, n);
+}
+
+// The changes of the last redactChanges: start, end (offsets in its text), replacement pointer and length.
+const CHANGE: usize = 4 * sizeof<usize>();
+export let changes: usize = 0;
+export let changeCount: usize = 0;
+
+/** Can a text be redacted as a list of changes (redactChanges)? Not when the encoded pass must follow. */
+export function changesPossible(): bool {
+  return bundle.dlpPieces != 0 && !bundle.hasFlag(bundle.CF_DETECT_ENCODING);
+}
+
+@inline
+export function changeAt(k: usize, field: usize): usize {
+  return load<usize>(changes + k * CHANGE + field * sizeof<usize>());
+}
+
+/** Piece-wise redaction of [p, p+n) as ascending, disjoint changes (changesPossible() must hold). */
+export function redactChanges(p: usize, n: usize): usize {
+  changes = 0;
+  changeCount = 0;
+  dfaPieces(bundle.dlpPieces, p, n, bundle.dlpSeparators);
+  const ranges = pieceRanges;
+  const count = pieceCount;
+  let cap: usize = 0;
+  for (let r: usize = 0; r < count; r++) {
+    const lo = <usize>load<u32>(ranges + r * 8);
+    const hi = <usize>load<u32>(ranges + r * 8, 4);
+    const red = redactRange(p, n, lo, hi);
+    if (red === null) continue;
+    if (changeCount == cap) {
+      cap = cap == 0 ? 8 : cap << 1;
+      changes = arenaGrowArray(changes, changeCount, cap, CHANGE);
+    }
+    const c = changes + changeCount * CHANGE;
+    store<usize>(c, lo);
+    store<usize>(c, hi, sizeof<usize>());
+    store<usize>(c, red.ptr, 2 * sizeof<usize>());
+    store<usize>(c, red.len, 3 * sizeof<usize>());
+    changeCount++;
+  }
+  return changeCount;
+}
+
+/** [p, p+n) with the changes of the last redactChanges applied. */
+export function applyChanges(p: usize, n: usize): Buf {
+  let size = n;
+  for (let k: usize = 0; k < changeCount; k++) size += changeAt(k, 3) - (changeAt(k, 1) - changeAt(k, 0));
+  const out = bufNew(size + 16);
+  let at: usize = 0;
+  for (let k: usize = 0; k < changeCount; k++) {
+    bufBytes(out, p + at, changeAt(k, 0) - at);
+    bufBytes(out, changeAt(k, 2), changeAt(k, 3));
+    at = changeAt(k, 1);
+  }
+  bufBytes(out, p + at, n - at);
+  return out;
+}
+
+/** The patterns in order over text[lo, hi) (a run of whole pieces); null when none matched. */
+function redactRange(p: usize, n: usize, lo: usize, hi: usize): Buf | null {
+  const startCtx = lo == 0 ? CTX_BEGIN : ctxOfByte(<u32>load<u8>(p + lo - 1));
+  const endCtx = hi == n ? CTX_BEGIN : ctxOfByte(<u32>load<u8>(p + hi));
+  let cur = p + lo;
+  let curLen = hi - lo;
+  let result: Buf | null = null;
+  for (let i: u32 = 0; i < patternCount; i++) {
+    const e = entry(i);
+    const fwd = bundle.data + load<u32>(e, 8);
+    if (!dfaIsMatchIn(fwd, cur, curLen, startCtx, endCtx)) continue;
+    const out = bufNew(curLen + 64);
+    const count = replaceIn(fwd, bundle.data + load<u32>(e, 16), cur, curLen, startCtx, endCtx, bundle.data + load<u32>(e), <usize>load<u32>(e, 4), out);
+    if (count == 0) continue;
+    store<u32>(counts + <usize>i * 4, load<u32>(counts + <usize>i * 4) + count);
+    cur = out.ptr;
+    curLen = out.len;
+    result = out;
+  }
+  return result;
+}
+
+/**
+ * replaceAll for a pattern that cannot match the empty string: then Go's FindAllIndex count equals the
+ * number of replacements, so one pass gives both.
+ */
+function replaceIn(
+  fwd: usize, rev: usize, p: usize, n: usize, startCtx: u32, endCtx: u32, name: usize, nameLen: usize, out: Buf,
+): u32 {
+  let replaced: u32 = 0;
+  let lastEnd: usize = 0;
+  let pos: usize = 0;
+  while (pos < n) {
+    const r = dfaFindIn(fwd, rev, p, n, pos, startCtx, endCtx);
+    if (r < 0) break;
+    const s = <usize>(r >>> 32);
+    const e = <usize>(r & 0xffffffff);
+    bufBytes(out, p + lastEnd, s - lastEnd);
+    bufAscii(out, "[REDACTED:");
+    bufBytes(out, name, nameLen);
+    bufByte(out, 0x5d);
+    replaced++;
+    lastEnd = e;
+    const w = runeWidth(p + pos, p + n);
+    if (pos + w > e) pos += w;
+    else if (pos + 1 > e) pos++;
+    else pos = e;
+  }
+  bufBytes(out, p + lastEnd, n - lastEnd);
+  return replaced;
 }

@@ -4,7 +4,7 @@
 import { Buf, bufByte, bufBytes, bufNew, bufAscii, bufReserve } from "./buf";
 import { utf8Decode, decodedSize, utf8Store } from "./utf8";
 import { dtoa_buffered } from "util/number";
-import { arenaAlloc } from "./arena";
+import { arenaAlloc, arenaGrowArray } from "./arena";
 
 export const J_BAD: i32 = 0;
 export const J_OBJECT: i32 = 1;
@@ -100,6 +100,8 @@ export function scanString(p: usize, end: usize): usize {
   return fail(JE_SYNTAX, q);
 }
 
+const HEX_LOWER = "0123456789abcdef";
+
 // SIMD constants for the string scanners.
 const QUOTE = i8x16.splat(0x22);
 const BACKSLASH = i8x16.splat(0x5c);
@@ -151,8 +153,49 @@ function scanLiteral(p: usize, end: usize, s: string): usize {
   return p + n;
 }
 
+// Ends of the larger values that the last validation met, so that navigation does not walk them again.
+// Direct-mapped; an entry belongs to one validation (a call of scanValue at depth 0: its generation).
+const END_SLOTS: usize = 64;
+const END_DEPTH: i32 = 4; // values nested deeper are not remembered
+const END_MIN_STRING: usize = 64; // nor shorter strings
+const endCache = memory.data(<i32>END_SLOTS * 12);
+let endGen: u32 = 0;
+
+@inline
+function endSlot(p: usize): usize {
+  return endCache + ((p ^ (p >> 6)) & (END_SLOTS - 1)) * 12;
+}
+
+@inline
+function rememberEnd(p: usize, e: usize): void {
+  const s = endSlot(p);
+  store<u32>(s, endGen);
+  store<u32>(s, <u32>p, 4);
+  store<u32>(s, <u32>e, 8);
+}
+
+/** The remembered end of the value at p, or 0. */
+@inline
+function knownEnd(p: usize): usize {
+  const s = endSlot(p);
+  return load<u32>(s) == endGen && <usize>load<u32>(s, 4) == p ? <usize>load<u32>(s, 8) : 0;
+}
+
 /** Validate one value at p (no leading whitespace); returns its end, or 0 with jsonError set. */
 export function scanValue(p: usize, end: usize, depth: i32): usize {
+  if (depth == 0 && ++endGen == 0) {
+    memory.fill(endCache, 0, END_SLOTS * 12);
+    endGen = 1;
+  }
+  const e = scanAny(p, end, depth);
+  if (e != 0 && depth <= END_DEPTH) {
+    const c = <u32>load<u8>(p);
+    if (c == 0x7b || c == 0x5b || (c == 0x22 && e - p >= END_MIN_STRING)) rememberEnd(p, e);
+  }
+  return e;
+}
+
+function scanAny(p: usize, end: usize, depth: i32): usize {
   if (p >= end) return fail(JE_SYNTAX, p);
   const c = <u32>load<u8>(p);
   if (c == 0x22) return scanString(p, end);
@@ -214,6 +257,8 @@ export function kindAt(p: usize): i32 {
 
 /** End of the validated value at p. */
 export function skipValue(p: usize, end: usize): usize {
+  const known = knownEnd(p);
+  if (known != 0) return known;
   const c = <u32>load<u8>(p);
   if (c == 0x22) return skipString(p);
   if (c == 0x7b || c == 0x5b) {
@@ -244,6 +289,8 @@ export function skipValue(p: usize, end: usize): usize {
 
 /** End of the validated string whose opening quote is at p. */
 export function skipString(p: usize): usize {
+  const known = knownEnd(p);
+  if (known != 0) return known;
   let q = p + 1;
   while (true) {
     q = nextSpecial(q);
@@ -294,14 +341,19 @@ function hex4(p: usize): u32 {
   return (<u32>hexVal(load<u8>(p)) << 12) | (<u32>hexVal(load<u8>(p + 1)) << 8) | (<u32>hexVal(load<u8>(p + 2)) << 4) | <u32>hexVal(load<u8>(p + 3));
 }
 
-function utf8Encode(b: Buf, cp: u32): void {
-  bufReserve(b, 4);
-  b.len += utf8Store(b.ptr + b.len, cp);
-}
-
 // Decoded string results.
 export let strPtr: usize = 0;
 export let strLen: usize = 0;
+export let strEnd: usize = 0; // after the closing quote of the string decodeString read
+// Every escape in that string is the one bufJsonEscaped writes for its character (\" \\ \n \r \t, \u00xx
+// for the other control characters, lowercase), so escaping the decoded text gives the string back.
+export let strCanonical: bool = true;
+// For a long string with escapes: (decoded offset, offset after the opening quote) pairs, u32 each, at escapes
+// at least MARK_EVERY decoded bytes apart, so an offset can be mapped back without walking from the start.
+export let strMarks: usize = 0;
+export let strMarkCount: usize = 0;
+let markCap: usize = 0;
+const MARK_EVERY: usize = 4096;
 
 /**
  * Decode the validated string at p (opening quote) into strPtr/strLen. Without escapes this points into the
@@ -312,23 +364,53 @@ export function decodeString(p: usize): void {
   if (load<u8>(q) == 0x22) {
     strPtr = p + 1;
     strLen = q - p - 1;
+    strEnd = q + 1;
+    strCanonical = true;
     return;
   }
   const end = skipString(p) - 1;
-  const b = bufNew(end - p);
-  bufBytes(b, p + 1, q - p - 1);
-  while (q < end) {
-    const c = <u32>load<u8>(q);
-    if (c != 0x5c) {
-      const r = nextSpecial(q); // a run of plain bytes up to the next escape (or the closing quote)
-      bufBytes(b, q, r - q);
-      q = r;
-      continue;
+  strEnd = end + 1;
+  let canonical = true;
+  // Decoded text is never longer than its escaped form; 16 bytes of room for the vector stores.
+  const dst = arenaAlloc(end - p + 16);
+  let o = dst;
+  q = p + 1;
+  strMarks = 0;
+  strMarkCount = markCap = 0;
+  let nextMark = MARK_EVERY;
+  while (true) {
+    // Plain bytes up to the next escape or the closing quote, sixteen at a time (the message buffer has
+    // readable slack past its end).
+    while (true) {
+      const v = v128.load(q);
+      v128.store(o, v);
+      const m = i8x16.bitmask(v128.or(i8x16.eq(v, QUOTE), i8x16.eq(v, BACKSLASH)));
+      if (m != 0) {
+        const k = <usize>ctz(m);
+        q += k;
+        o += k;
+        break;
+      }
+      q += 16;
+      o += 16;
+    }
+    if (q >= end) break;
+    if (o - dst >= nextMark) {
+      if (strMarkCount == markCap) {
+        markCap = markCap == 0 ? 16 : markCap << 1;
+        strMarks = arenaGrowArray(strMarks, strMarkCount, markCap, 8);
+      }
+      store<u32>(strMarks + strMarkCount * 8, <u32>(o - dst));
+      store<u32>(strMarks + strMarkCount * 8, <u32>(q - p - 1), 4);
+      strMarkCount++;
+      nextMark = o - dst + MARK_EVERY;
     }
     const e = <u32>load<u8>(q + 1);
     q += 2;
     if (e == 0x75) {
       let cp = hex4(q);
+      if (cp >= 0x20 || cp == 0x0a || cp == 0x0d || cp == 0x09 || load<u8>(q + 2) != 0x30 + (cp >> 4) ||
+        <u32>load<u8>(q + 3) != <u32>HEX_LOWER.charCodeAt(<i32>(cp & 15))) canonical = false;
       q += 4;
       if (cp >= 0xd800 && cp < 0xdc00) {
         if (q + 6 <= end && load<u8>(q) == 0x5c && load<u8>(q + 1) == 0x75) {
@@ -339,16 +421,26 @@ export function decodeString(p: usize): void {
           } else cp = 0xfffd;
         } else cp = 0xfffd;
       } else if (cp >= 0xdc00 && cp < 0xe000) cp = 0xfffd;
-      utf8Encode(b, cp);
-    } else if (e == 0x62) bufByte(b, 0x08);
-    else if (e == 0x66) bufByte(b, 0x0c);
-    else if (e == 0x6e) bufByte(b, 0x0a);
-    else if (e == 0x72) bufByte(b, 0x0d);
-    else if (e == 0x74) bufByte(b, 0x09);
-    else bufByte(b, e); // \" \\ \/
+      o += utf8Store(o, cp);
+      continue;
+    }
+    let d = e; // \" \\ \/
+    if (e == 0x62) {
+      d = 0x08;
+      canonical = false;
+    } else if (e == 0x66) {
+      d = 0x0c;
+      canonical = false;
+    } else if (e == 0x6e) d = 0x0a;
+    else if (e == 0x72) d = 0x0d;
+    else if (e == 0x74) d = 0x09;
+    else if (e == 0x2f) canonical = false;
+    store<u8>(o, <u8>d);
+    o++;
   }
-  strPtr = b.ptr;
-  strLen = b.len;
+  strPtr = dst;
+  strLen = o - dst;
+  strCanonical = canonical;
 }
 
 export function bytesEqual(a: usize, an: usize, b: usize, bn: usize): bool {

@@ -130,12 +130,13 @@ function record(i: i32, v: usize, end: usize): bool {
 // tools/call params
 export let namePos: usize = 0;
 export let argsPos: usize = 0;
+export let argsEnd: usize = 0;
 
 const PARAM_KEYS: StaticArray<string> = ["name", "arguments"];
 
 /** Find params.name and params.arguments of a tools/call; false (with detail) when params are ambiguous. */
 export function parseToolParams(): bool {
-  namePos = argsPos = 0;
+  namePos = argsPos = argsEnd = 0;
   if (paramsPos == 0 || kindAt(paramsPos) != J_OBJECT) {
     detail = "tools/call params must be an object";
     return false;
@@ -154,7 +155,10 @@ export function parseToolParams(): bool {
           return false;
         }
         if (i == 0) namePos = v;
-        else argsPos = v;
+        else {
+          argsPos = v;
+          argsEnd = skipValue(v, end);
+        }
         break;
       }
       if (foldEqualsAscii(strPtr, strLen, key)) {
@@ -163,7 +167,7 @@ export function parseToolParams(): bool {
         return false;
       }
     }
-    m = objNext(skipValue(v, end), end);
+    m = objNext(v == argsPos ? argsEnd : skipValue(v, end), end);
   }
   return true;
 }

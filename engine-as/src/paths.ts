@@ -91,18 +91,15 @@ function baseOf(p: usize, n: usize): usize {
 
 /**
  * Index (in the bundle's PATHS section) of the entry that the decoded value [v, v+n) hits, or -1.
- * Two DFAs compiled from the path table keep the common case to one or two passes over the value: one finds
- * any spelling of a protected path as a substring; the other finds any protected base name, without which no
- * path rule can apply (a cleaned path below P contains P's last segment).
+ * A DFA compiled from the path table keeps the common case to one pass over the value: it finds any protected
+ * base name, without which no path rule can apply (a cleaned path below P contains P's last segment, and
+ * every spelling of P ends with it).
  */
 export function protectedHit(v: usize, n: usize): i32 {
   const count = bundle.pathCount;
   if (count == 0 || n == 0) return -1;
-  const any = bundle.cfg(48);
-  if (any != bundle.EMPTY && !dfaIsMatch(bundle.data + any, v, n)) {
-    const base = bundle.cfg(56);
-    if (base != bundle.EMPTY && !dfaIsMatch(bundle.data + base, v, n)) return -1;
-  }
+  const base = bundle.cfg(56);
+  if (base != bundle.EMPTY && !dfaIsMatch(bundle.data + base, v, n)) return -1;
   let x: Buf = changetype<Buf>(0); // the expanded value, computed when first needed
   for (let i: u32 = 0; i < count; i++) {
     const e = bundle.paths + <usize>i * bundle.PATH_SIZE;

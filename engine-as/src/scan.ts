@@ -2,14 +2,16 @@
 // response, error or server request, and tools/list filtering. Changes are collected as edits of the
 // original text, so every byte that does not change is forwarded as it was and the output is valid JSON.
 
-import { Buf, bufNew, bufBytes, bufJsonString } from "./buf";
+import { Buf, bufNew, bufBytes, bufJsonString, bufJsonEscaped } from "./buf";
 import { arenaGrowArray } from "./arena";
 import * as bundle from "./bundle";
 import {
   scanValue, skipWs, kindAt, objFirst, memberValue, objNext, skipValue, skipString, arrFirst, arrNext, decodeString,
-  strPtr, strLen, equalsAscii, jsonReset, J_OBJECT, J_ARRAY, J_STRING,
+  strPtr, strLen, strEnd, strCanonical, strMarks, strMarkCount, equalsAscii, jsonReset, J_OBJECT, J_ARRAY, J_STRING,
 } from "./json";
-import { dlpEnabled, dlpBegin, dlpEvents, dlpEventsBuffer, redact } from "./dlp";
+import {
+  dlpEnabled, dlpBegin, dlpEvents, dlpEventsBuffer, redact, changesPossible, redactChanges, changeCount, changeAt,
+} from "./dlp";
 import { toolHidden } from "./decide";
 import {
   resultClear, setU32, setSpan, R_VERDICT, R_RESPONSE, R_EVENTS, R_FLAGS, V_FORWARD, V_REWRITE, F_NOT_JSON,
@@ -36,33 +38,113 @@ function addEdit(start: usize, stop: usize, r: usize, rn: usize): void {
   editCount++;
 }
 
-function scanString(v: usize): void {
-  if (!dlpOn) return;
+/** Redacts the string at v; returns its end. */
+function scanString(v: usize): usize {
+  if (!dlpOn) return skipString(v);
   decodeString(v);
+  const stop = strEnd;
+  if (changesPossible() && strCanonical) {
+    // Only the changed runs are rewritten; the rest of the string stays as it came (its escapes are the ones
+    // JSON-escaping the decoded text writes, so the result is the same as rewriting the whole string).
+    const text = strPtr;
+    if (redactChanges(text, strLen) == 0) return stop;
+    if (text == v + 1) {
+      for (let k: usize = 0; k < changeCount; k++) addChange(k, v + 1 + changeAt(k, 0), v + 1 + changeAt(k, 1));
+    } else mapChanges(v + 1);
+    return stop;
+  }
   const red = redact(strPtr, strLen);
-  if (red === null) return;
-  const q = bufNew(red.len + 16);
+  if (red === null) return stop;
+  const q = bufNew(red.len + (red.len >> 3) + 16);
   bufJsonString(q, red.ptr, red.len);
-  addEdit(v, skipString(v), q.ptr, q.len);
+  addEdit(v, stop, q.ptr, q.len);
+  return stop;
 }
 
-function walk(v: usize): void {
-  const k = kindAt(v);
-  if (k == J_STRING) scanString(v);
-  else if (k == J_OBJECT) {
-    let m = objFirst(v, end);
-    while (m != 0) {
-      const val = memberValue(m, end);
-      walk(val);
-      m = objNext(skipValue(val, end), end);
+/** The edit for change k: its replacement, JSON-escaped, over [start, stop) of the message. */
+function addChange(k: usize, start: usize, stop: usize): void {
+  const n = changeAt(k, 3);
+  const q = bufNew(n + (n >> 3) + 16);
+  bufJsonEscaped(q, changeAt(k, 2), n);
+  addEdit(start, stop, q.ptr, q.len);
+}
+
+const BACKSLASH = i8x16.splat(0x5c);
+
+/**
+ * The edits for changes of a string with (canonical) escapes starting at raw: each escape decodes to one
+ * byte, so walking the escapes maps decoded offsets to message positions.
+ */
+function mapChanges(raw: usize): void {
+  let r = raw;
+  let d: usize = 0; // decoded offset at r
+  let mark: usize = 0; // decodeString's marks let the walk start near each change
+  for (let k: usize = 0; k < changeCount; k++) {
+    const lo = changeAt(k, 0);
+    const hi = changeAt(k, 1);
+    while (mark < strMarkCount && <usize>load<u32>(strMarks + mark * 8) <= lo) {
+      const md = <usize>load<u32>(strMarks + mark * 8);
+      if (md > d) {
+        d = md;
+        r = raw + <usize>load<u32>(strMarks + mark * 8, 4);
+      }
+      mark++;
     }
-  } else if (k == J_ARRAY) {
-    let e = arrFirst(v, end);
-    while (e != 0) {
-      walk(e);
-      e = arrNext(skipValue(e, end), end);
+    r = advance(r, lo - d);
+    const start = r;
+    r = advance(r, hi - lo);
+    d = hi;
+    addChange(k, start, r);
+  }
+}
+
+/** The position n decoded bytes after r (r is not inside an escape). */
+function advance(r: usize, n: usize): usize {
+  // Sixteen bytes at a time while the target is that far (the string's end lies past every target).
+  while (n >= 16) {
+    const m = i8x16.bitmask(i8x16.eq(v128.load(r), BACKSLASH));
+    if (m == 0) {
+      r += 16;
+      n -= 16;
+      continue;
+    }
+    const k = <usize>ctz(m);
+    r += k;
+    n -= k;
+    if (n == 0) break;
+    r += load<u8>(r, 1) == 0x75 ? 6 : 2;
+    n--;
+  }
+  while (n > 0) {
+    r += load<u8>(r) != 0x5c ? 1 : load<u8>(r, 1) == 0x75 ? 6 : 2;
+    n--;
+  }
+  return r;
+}
+
+/** Scans the value at v; returns its end. */
+function walk(v: usize): usize {
+  const k = kindAt(v);
+  if (k == J_STRING) return scanString(v);
+  if (k == J_OBJECT) {
+    let m = objFirst(v, end);
+    if (m == 0) return skipValue(v, end);
+    while (true) {
+      const valEnd = walk(memberValue(m, end));
+      m = objNext(valEnd, end);
+      if (m == 0) return skipWs(valEnd, end) + 1;
     }
   }
+  if (k == J_ARRAY) {
+    let e = arrFirst(v, end);
+    if (e == 0) return skipValue(v, end);
+    while (true) {
+      const valEnd = walk(e);
+      e = arrNext(valEnd, end);
+      if (e == 0) return skipWs(valEnd, end) + 1;
+    }
+  }
+  return skipValue(v, end);
 }
 
 /** A tools/list result's tools array without the tools that the policy blocks outright. */
@@ -115,12 +197,15 @@ function walkTop(v: usize, filterTools: bool): void {
       while (r != 0) {
         decodeString(r);
         const rv = memberValue(r, end);
-        if (equalsAscii(strPtr, strLen, "tools") && kindAt(rv) == J_ARRAY) walkTools(rv);
-        else walk(rv);
-        r = objNext(skipValue(rv, end), end);
+        let rvEnd: usize;
+        if (equalsAscii(strPtr, strLen, "tools") && kindAt(rv) == J_ARRAY) {
+          walkTools(rv);
+          rvEnd = skipValue(rv, end);
+        } else rvEnd = walk(rv);
+        r = objNext(rvEnd, end);
       }
-    } else if (!isMeta) walk(val);
-    m = objNext(skipValue(val, end), end);
+      m = objNext(skipValue(val, end), end);
+    } else m = objNext(isMeta ? skipValue(val, end) : walk(val), end);
   }
 }
 

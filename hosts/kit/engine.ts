@@ -187,8 +187,21 @@ export class Engine {
   }
 
   private str(base: number, off: number): string | null {
-    const s = this.span(base, off);
-    return s === null ? null : dec.decode(s);
+    const p = this.u32(base, off);
+    const n = this.u32(base, off + 4);
+    if (p === 0 && n === 0) return null;
+    // Short ASCII text (methods, tool names, ids) without TextDecoder's fixed cost per call.
+    if (n <= 32) {
+      const b = this.bytes;
+      let s = "";
+      for (let i = p; i < p + n; i++) {
+        const c = b[i];
+        if (c >= 0x80) return dec.decode(b.subarray(p, p + n));
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return dec.decode(this.bytes.subarray(p, p + n));
   }
 
   /** Validate and activate a bundle; on failure the previous bundle stays active. */
