@@ -60,17 +60,17 @@ export function scanString(p: usize, end: usize): usize {
   let q = p + 1;
   let escaped = false;
   while (q < end) {
-    // Sixteen plain ASCII bytes at a time; the host buffers leave slack past the end for these reads.
-    if (q + 16 <= end) {
+    // Sixteen plain ASCII bytes at a time (a lane's top bit: a special byte, or one >= 0x80).
+    while (q + 16 <= end) {
       const v = v128.load(q);
-      const special = v128.or(v128.or(i8x16.eq(v, QUOTE), i8x16.eq(v, BACKSLASH)), i8x16.lt_u(v, SPACE));
-      const m = i8x16.bitmask(special) | i8x16.bitmask(v); // the second: bytes >= 0x80
-      if (m == 0) {
-        q += 16;
-        continue;
+      const m = i8x16.bitmask(v128.or(v128.or(v128.or(i8x16.eq(v, QUOTE), i8x16.eq(v, BACKSLASH)), i8x16.lt_u(v, SPACE)), v));
+      if (m != 0) {
+        q += <usize>ctz(m);
+        break;
       }
-      q += <usize>ctz(m);
+      q += 16;
     }
+    if (q >= end) break;
     const c = <u32>load<u8>(q);
     if (c == 0x22) {
       stringHasEscapes = escaped;
