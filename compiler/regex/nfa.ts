@@ -4,6 +4,7 @@
 
 import { Assert, type Node, simplify } from "./ast.ts";
 import { RegexError } from "./errors.ts";
+import { nullable } from "./relax.ts";
 import { compileClass } from "./utf8.ts";
 
 // Node kinds (plain numbers: they are compared in the DFA builder's inner loops).
@@ -78,25 +79,6 @@ export class NfaBuilder {
   }
 }
 
-/** Go's notion of "can match empty" for compiled fragments (assertions count as empty). */
-function nullable(n: Node): boolean {
-  switch (n.k) {
-    case "empty":
-    case "assert":
-      return true;
-    case "nomatch":
-    case "class":
-      return false;
-    case "cat":
-      return n.subs.every(nullable);
-    case "alt":
-      return n.subs.some(nullable);
-    case "repeat":
-      return n.min === 0 || nullable(n.sub);
-    case "capture":
-      return nullable(n.sub);
-  }
-}
 
 // In the reverse NFA the text is read backwards: begin and end swap, word boundaries stay.
 const REVERSED: Record<number, Assert> = {
