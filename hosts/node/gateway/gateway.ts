@@ -1,7 +1,7 @@
 // The HTTP gateway (sidecar): MCP Streamable HTTP in front of one or more upstream MCP servers, plus the
 // decision API. The gateway itself is the host kit's (hosts/kit/gateway/, which the Worker runs too); this
 // file gives it Node's pieces: the compiled policy with hot reload, the audit file, metrics, the upstream
-// fetch over pooled keep-alive connections (upstream-fetch.ts), and the lifecycle (listen, readiness, graceful shutdown).
+// fetch over pooled keep-alive connections (upstream-send.ts), and the lifecycle (listen, readiness, graceful shutdown).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ArgsMode } from "../../kit/audit.ts";
@@ -13,7 +13,7 @@ import { stopCompiler, type WorkerCompileOptions } from "../proxy/compile-worker
 import { Logger } from "../proxy/log.ts";
 import { parseListenAddress, startMetricsServer, type MetricsServer } from "../proxy/metrics-server.ts";
 import { PolicyReloader } from "../proxy/reload.ts";
-import { nodeSend } from "./upstream-fetch.ts";
+import { nodeSend } from "./upstream-send.ts";
 import { ClientGone, readBody, requestHeaders, sendJson, writeAnswer } from "./node-http.ts";
 import { BATCH_PATH, VALIDATE_PATH, ValidateApi } from "./validate-api.ts";
 

@@ -87,6 +87,7 @@ export class ValidateApi {
       }
       if (path === BATCH_PATH) return this.batch(res, parsed);
       const answer = this.decide(readCheck(parsed, ""));
+      this.ctx.audit.commit(); // on disk before the answer goes out
       const status = answer.error === "rate_limited" ? 429 : 200;
       const headers = answer.retry_after_ms !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(answer.retry_after_ms / 1000))) } : {};
       sendJson(res, status, answer, headers);
@@ -123,6 +124,7 @@ export class ValidateApi {
     const checks = list.map((c, i) => readCheck(c, `checks[${i}]: `));
     // One synchronous loop: no reload can swap the policy between two checks.
     const results = checks.map((c) => this.decide(c));
+    this.ctx.audit.commit(); // one write for the whole batch, before the answer goes out
     const decision = results.some((r) => r.decision === "block") ? "block" : results.some((r) => r.decision === "ask") ? "ask" : "allow";
     sendJson(res, 200, { decision, policy_hash: this.ctx.engine.policyHash, results });
   }
@@ -133,7 +135,6 @@ export class ValidateApi {
     const v = ctx.engine.evaluate(toolsCall(c), started);
     ctx.countVerdict(v, (performance.now() - started) / 1000);
     ctx.recordDecision(v, { source: "validate_api" });
-    ctx.audit.commit();
     return this.answer(v);
   }
 
