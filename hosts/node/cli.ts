@@ -12,6 +12,10 @@ import { proxyCommand } from "./commands/proxy.ts";
 import { gatewayCommand } from "./commands/gateway.ts";
 import { VERSION } from "./version.ts";
 import { CliError, UsageError, type Command } from "./command.ts";
+import { PolicyLoadError } from "./proxy/compile-worker.ts";
+import { AuditPathError } from "./proxy/audit-file.ts";
+import { StartupError } from "./proxy/proxy.ts";
+import { GatewayConfigError } from "./gateway/gateway.ts";
 
 // The proxy compiles policies in a worker thread whose module is this bundle.
 export { compileForWorker } from "./proxy/compile-worker.ts";
@@ -72,11 +76,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`toolgate ${cmd.name}: ${(e as Error).message}\n\n${commandHelp(cmd)}`);
       return 2;
     }
-    if (e instanceof PolicyError || e instanceof BundleCompileError) {
+    // A policy that does not compile: its own lines say file:line:column.
+    if (e instanceof PolicyError || e instanceof BundleCompileError || e instanceof PolicyLoadError) {
       process.stderr.write(`${(e as Error).message}\n`);
       return 1;
     }
-    if (e instanceof CliError || e instanceof BundleError || e instanceof EngineTrap || (e as any)?.code === "ENOENT") {
+    const userFacing = [CliError, BundleError, EngineTrap, StartupError, GatewayConfigError, AuditPathError];
+    if (userFacing.some((c) => e instanceof c) || (e as any)?.code === "ENOENT") {
       process.stderr.write(`toolgate ${cmd.name}: ${(e as Error).message}\n`);
       return 1;
     }

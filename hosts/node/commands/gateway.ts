@@ -2,9 +2,7 @@
 // Every option can also come from the environment (TOOLGATE_<OPTION>, e.g. TOOLGATE_POLICY, TOOLGATE_LISTEN,
 // TOOLGATE_UPSTREAM), so a ConfigMap can drive it; a flag on the command line wins.
 import { readFileSync } from "node:fs";
-import { AuditPathError } from "../proxy/audit-file.ts";
-import { PolicyLoadError } from "../proxy/compile-worker.ts";
-import { GatewayConfigError, startGateway, type GatewayMode, type GatewayOptions } from "../gateway/gateway.ts";
+import { startGateway, type GatewayMode, type GatewayOptions } from "../gateway/gateway.ts";
 import { CliError, UsageError, type Command, type OptionSpec } from "../command.ts";
 import { parseDuration, size } from "./proxy.ts";
 import type { ArgsMode } from "../../kit/audit.ts";
@@ -127,17 +125,7 @@ export const gatewayCommand: Command = {
       process.once("SIGINT", () => resolve("SIGINT"));
       process.once("SIGTERM", () => resolve("SIGTERM"));
     });
-    let gateway;
-    try {
-      gateway = await startGateway(o);
-    } catch (e) {
-      if (e instanceof PolicyLoadError) {
-        process.stderr.write(`${e.message}\n`);
-        return 1;
-      }
-      if (e instanceof GatewayConfigError || e instanceof AuditPathError) throw new CliError(e.message);
-      throw e;
-    }
+    const gateway = await startGateway(o);
     const signal = await signalled;
     process.stderr.write(`[toolgate] ${signal}: finishing requests in flight, then stopping\n`);
     await gateway.close();

@@ -1,9 +1,8 @@
 // `toolgate proxy`: the stdio MCP proxy, and aip-go's command line (`toolgate --policy agent.yaml --target "..."`).
 import { CommandLineError, joinCommandLine, splitCommandLine } from "../proxy/command-line.ts";
 import { cursorConfig } from "../proxy/cursor-config.ts";
-import { parseSize, AuditPathError } from "../proxy/audit-file.ts";
-import { runProxy, StartupError, type ProxyOptions } from "../proxy/proxy.ts";
-import { PolicyLoadError } from "../proxy/compile-worker.ts";
+import { parseSize } from "../proxy/audit-file.ts";
+import { runProxy, type ProxyOptions } from "../proxy/proxy.ts";
 import { CliError, UsageError, type Command } from "../command.ts";
 import type { ArgsMode } from "../../kit/audit.ts";
 
@@ -123,18 +122,9 @@ export const proxyCommand: Command = {
       reload: !values["no-reload"],
       graceMs: 10_000,
     };
-    try {
-      const status = await runProxy(options);
-      // Everything is closed by now; should a handle still hold the event loop, it must not keep the proxy alive.
-      setTimeout(() => process.exit(status), 2000).unref();
-      return status;
-    } catch (e) {
-      if (e instanceof PolicyLoadError) {
-        process.stderr.write(`${e.message}\n`);
-        return 1;
-      }
-      if (e instanceof StartupError || e instanceof AuditPathError) throw new CliError(e.message);
-      throw e;
-    }
+    const status = await runProxy(options);
+    // Everything is closed by now; should a handle still hold the event loop, it must not keep the proxy alive.
+    setTimeout(() => process.exit(status), 2000).unref();
+    return status;
   },
 };
