@@ -5,8 +5,10 @@
 // `reason`, `id`, `policy_hash` and `bundle_version`. One record per decision: where aip-go writes a second
 // record for a protected path or a method block, toolgate puts the `event` into the decision record.
 // Host-neutral: hashing and argument redaction are passed in.
-import type { DlpEvent, Verdict } from "./engine.ts";
+import type { DlpEvent, Engine, Verdict } from "./engine.ts";
 import { aipDecision } from "./decision.ts";
+
+const dec = new TextDecoder();
 
 export type ArgsMode = "full" | "hash" | "none";
 export type AuditRecord = Record<string, unknown>;
@@ -209,4 +211,16 @@ export function auditLine(r: AuditRecord): string {
     out += JSON.stringify(k) + ":" + (v instanceof RawJson ? v.text : JSON.stringify(v));
   }
   return out + "}\n";
+}
+
+/**
+ * The audit copy of tool arguments (their JSON text) with secrets redacted by the engine's DLP, as in any server
+ * message: scanned as the value of a JSON member, so the engine sees JSON strings. Throws EngineTrap.
+ */
+export function redactedArgs(engine: Engine, argsJson: string): string {
+  if (!engine.policy.dlp) return argsJson;
+  const r = engine.scan(`{"args":${argsJson}}`);
+  if (!r.changed) return argsJson;
+  const text = dec.decode(r.output);
+  return text.slice('{"args":'.length, text.length - 1);
 }

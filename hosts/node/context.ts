@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { EngineTrap, type DlpEvent, type Engine, type Verdict } from "../kit/engine.ts";
 import {
-  approvalRecord, auditDecision, decisionRecord, dlpRecords, eventRecord,
+  approvalRecord, auditDecision, decisionRecord, dlpRecords, eventRecord, redactedArgs,
   type ApprovalChannelName, type ApprovalOutcome, type ArgsMode, type AuditOptions, type AuditPolicy, type AuditRecord,
 } from "../kit/audit.ts";
 import { policyMetrics, type PolicyMetrics } from "../kit/metrics.ts";
@@ -132,18 +132,12 @@ export class HostContext {
 
   /** The audit copy of tool arguments: secrets redacted by the engine's DLP, as in any server message. */
   private redactJson(argsJson: string): string {
-    if (!this.engine.policy.dlp) return argsJson;
-    const wrapped = `{"args":${argsJson}}`;
-    let r;
     try {
-      r = this.engine.scan(wrapped);
+      return redactedArgs(this.engine, argsJson);
     } catch (e) {
       if (e instanceof EngineTrap) return '"[withheld: policy engine failure]"';
       throw e;
     }
-    if (!r.changed) return argsJson;
-    const text = dec.decode(r.output);
-    return text.slice('{"args":'.length, text.length - 1);
   }
 }
 

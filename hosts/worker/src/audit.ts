@@ -1,13 +1,12 @@
 // Audit records as one JSON line each through console.log, which Workers Logs and Logpush collect. The
 // records are the host kit's; only the writing and the hashing are the Worker's.
 import {
-  approvalRecord, decisionRecord, dlpRecords, eventRecord,
+  approvalRecord, decisionRecord, dlpRecords, eventRecord, redactedArgs,
   type ApprovalChannelName, type ApprovalOutcome, type ArgsMode, type AuditOptions, type AuditPolicy, type AuditRecord,
 } from "../../kit/audit.ts";
 import type { DlpEvent, Engine, Verdict } from "../../kit/engine.ts";
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 async function sha256Hex(text: string): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", enc.encode(text)));
@@ -24,13 +23,7 @@ export class AuditLog {
   ) {}
 
   /** The audit copy of tool arguments: secrets redacted by the engine's DLP, as in any server message. */
-  private redactArgs = (argsJson: string): string => {
-    if (!this.engine.policy.dlp) return argsJson;
-    const r = this.engine.scan(`{"args":${argsJson}}`);
-    if (!r.changed) return argsJson;
-    const text = dec.decode(r.output);
-    return text.slice('{"args":'.length, text.length - 1);
-  };
+  private redactArgs = (argsJson: string): string => redactedArgs(this.engine, argsJson);
 
   /**
    * Build and write a record. Workers hash only asynchronously (crypto.subtle), while the kit asks for
