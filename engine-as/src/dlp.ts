@@ -86,6 +86,23 @@ function countMatches(fwd: usize, rev: usize, p: usize, n: usize): u32 {
   return count;
 }
 
+/** The literal Go's ReplaceAllString writes for a match: [REDACTED:<name>]. */
+@inline
+function bufRedaction(out: Buf, name: usize, nameLen: usize): void {
+  bufAscii(out, "[REDACTED:");
+  bufBytes(out, name, nameLen);
+  bufByte(out, 0x5d);
+}
+
+/** Where Go's ReplaceAll searches next after a match ending at e found from pos (one rune on for an empty match). */
+@inline
+function nextSearch(p: usize, n: usize, pos: usize, e: usize): usize {
+  const w = runeWidth(p + pos, p + n);
+  if (pos + w > e) return pos + w;
+  if (pos + 1 > e) return pos + 1;
+  return e;
+}
+
 /** Go's ReplaceAllString with a literal [REDACTED:<name>]; returns the number of replacements. */
 function replaceAll(fwd: usize, rev: usize, p: usize, n: usize, name: usize, nameLen: usize, out: Buf): u32 {
   let replaced: u32 = 0;
@@ -98,16 +115,11 @@ function replaceAll(fwd: usize, rev: usize, p: usize, n: usize, name: usize, nam
     const e = <usize>(r & 0xffffffff);
     bufBytes(out, p + lastEnd, s - lastEnd);
     if (e > lastEnd || s == 0) {
-      bufAscii(out, "[REDACTED:");
-      bufBytes(out, name, nameLen);
-      bufByte(out, 0x5d);
+      bufRedaction(out, name, nameLen);
       replaced++;
     }
     lastEnd = e;
-    const w = runeWidth(p + pos, p + n);
-    if (pos + w > e) pos += w;
-    else if (pos + 1 > e) pos++;
-    else pos = e;
+    pos = nextSearch(p, n, pos, e);
   }
   bufBytes(out, p + lastEnd, n - lastEnd);
   return replaced;
@@ -267,15 +279,10 @@ function replaceIn(
     const s = <usize>(r >>> 32);
     const e = <usize>(r & 0xffffffff);
     bufBytes(out, p + lastEnd, s - lastEnd);
-    bufAscii(out, "[REDACTED:");
-    bufBytes(out, name, nameLen);
-    bufByte(out, 0x5d);
+    bufRedaction(out, name, nameLen);
     replaced++;
     lastEnd = e;
-    const w = runeWidth(p + pos, p + n);
-    if (pos + w > e) pos += w;
-    else if (pos + 1 > e) pos++;
-    else pos = e;
+    pos = nextSearch(p, n, pos, e);
   }
   bufBytes(out, p + lastEnd, n - lastEnd);
   return replaced;
