@@ -8,6 +8,7 @@ import { compileRegex, findAll, replaceAll } from "../compiler/regex/index.ts";
 import { newEngine } from "../hosts/kit/node.ts";
 import type { DlpEvent, Engine } from "../hosts/kit/engine.ts";
 import { DLP_PATTERNS } from "../bench/policy.ts";
+import { rng } from "./regex/random.ts";
 
 interface Pattern {
   name: string;
@@ -45,14 +46,6 @@ function model(patterns: Pattern[]): (text: Uint8Array) => { out: string; events
       cur = replaceAll(forward, reverse, cur, enc.encode(`[REDACTED:${name}]`))[0];
     }
     return { out: dec.decode(cur), events };
-  };
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
   };
 }
 

@@ -62,8 +62,8 @@ function composeSegment(r: TableReader, seg: Mark[]): Mark[] {
   return res;
 }
 
-/** Small deterministic generator so a failing string can be reproduced. */
-function rng(seed: number) {
+/** Small deterministic generator so a failing string can be reproduced: rng(seed)(n) is an integer below n. */
+export function rng(seed: number) {
   let s = seed >>> 0;
   return (n: number) => {
     s ^= s << 13;

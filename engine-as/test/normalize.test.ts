@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Harness } from "./normalize/wasm.ts";
 import { referenceNormalize } from "./normalize/reference.ts";
+import { rng } from "../gen/check.ts";
 
 let h: Harness;
 beforeAll(() => {
@@ -22,16 +23,6 @@ function seq(spec: string): string {
       return Array<string>(Number(n)).fill(cp(parseInt(c, 16)));
     })
     .join("");
-}
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return (n: number) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
 }
 
 describe("AIP conformance cases (full/normalization.yaml)", () => {
