@@ -47,9 +47,11 @@ export function withoutHeaders(list: HeaderList, names: ReadonlySet<string>): He
   return list.filter(([k]) => !names.has(k));
 }
 
+const enc = new TextEncoder();
+
 export function answer(status: number, contentType: string | null, body: Uint8Array | string | null, headers: HeaderList = []): Answer {
   const h: HeaderList = contentType ? [["content-type", contentType], ...headers] : headers;
-  return { status, headers: h, body: typeof body === "string" ? new TextEncoder().encode(body) : body };
+  return { status, headers: h, body: typeof body === "string" ? enc.encode(body) : body };
 }
 
 export const jsonAnswer = (status: number, body: Uint8Array | string, headers: HeaderList = []): Answer => answer(status, "application/json", body, headers);
